@@ -1,0 +1,62 @@
+"""How a campaign is deleted: the one declaration of the layout in REFERENCE_DATA.md (campaigns).
+
+Another schema means editing this file, not the engine.
+"""
+
+from deletion_console.engine.graph import GraphNodes, GraphRelationships
+from deletion_console.engine.mongo import CollectIds, MongoDocs, MongoTarget
+from deletion_console.engine.plan import Plan
+from deletion_console.engine.sql import SqlRows
+
+# (entity, collection, legacy id array on the campaign, graph label). Listed leaves first:
+# an NPC points at scenes and items, a scene at a quest, a quest at a place.
+CHILDREN = (
+    ("items", "items", "item_ids", "Item"),
+    ("npcs", "npcs", "npc_ids", "NPC"),
+    ("scenes", "scenes", "scene_ids", "Scene"),
+    ("quests", "quests", "quest_ids", "Quest"),
+    ("places", "places", "place_ids", "Place"),
+)
+
+CAMPAIGN_PLAN = Plan(
+    kind="campaign",
+    target=MongoTarget(
+        collection="campaigns",
+        label_field="name",
+        keep_fields=tuple(array for _, _, array, _ in CHILDREN) + ("is_new_format",),
+        # The platform hides a campaign in this state at once, before any of it is gone.
+        hide_update=(("status", "deleting"),),
+        noun="campaign",
+    ),
+    collect=tuple(
+        CollectIds(entity, collection, parent_array=array, child_field="campaign_id")
+        for entity, collection, array, _ in CHILDREN
+    ),
+    stores={
+        "mongodb": (
+            MongoDocs("campaign_events", "campaign_events", field="campaign_id"),
+            *(MongoDocs(entity, collection, collected=entity) for entity, collection, _, _ in CHILDREN),
+            # Last: while it exists, a resumed or repeated job can still find the legacy id arrays.
+            MongoDocs("campaigns", "campaigns", match_target=True),
+        ),
+        "neo4j": (
+            GraphRelationships("PLAYS_IN", "(:Player)-[r:PLAYS_IN]->(:Campaign {id: $ref})"),
+            *(
+                GraphNodes(label, label, owner_property="campaign_id", collected=entity)
+                for entity, _, _, label in CHILDREN
+            ),
+            GraphNodes("Campaign", "Campaign", owner_property="id"),
+        ),
+        "postgres": (
+            # No ON DELETE CASCADE from sessions: attendance must go first.
+            SqlRows(
+                "session_attendance",
+                "session_attendance",
+                "session_id IN (SELECT id FROM campaign_sessions WHERE campaign_id = %(ref)s)",
+            ),
+            SqlRows("campaign_sessions", "campaign_sessions", "campaign_id = %(ref)s"),
+            SqlRows("player_campaigns", "player_campaigns", "campaign_id = %(ref)s"),
+        ),
+    },
+    kept=("Player nodes in Neo4j", "players rows in PostgreSQL"),
+)

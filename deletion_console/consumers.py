@@ -1,0 +1,36 @@
+"""The live progress socket: a snapshot on connect, then every update of the job."""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from deletion_console.models import DeletionJob
+from deletion_console.selectors.jobs import job_snapshot, user_can_view_job
+from deletion_console.services.progress import group_name
+
+
+class JobProgressConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.job_id = str(self.scope["url_route"]["kwargs"]["job_id"])
+        snapshot = await self._snapshot_if_allowed()
+        if snapshot is None:
+            await self.close(code=4403)
+            return
+        self.group = group_name(self.job_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "snapshot", "job": snapshot})
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def job_update(self, event):
+        await self.send_json({"type": "update", "job": event["job"]})
+
+    @database_sync_to_async
+    def _snapshot_if_allowed(self):
+        user = self.scope.get("user")
+        job = DeletionJob.objects.filter(pk=self.job_id).first()
+        if job is None or not user_can_view_job(user, job):
+            return None
+        return job_snapshot(job)

@@ -1,0 +1,87 @@
+"""The shape of a deletion plan, and the registry that finds the plan for a kind of target.
+
+A plan is data: which document or row is the target, which ids to collect before anything is
+deleted, and per store the ordered list of things to delete. Each item counts (preview, verify)
+and deletes (batch by batch) through the same query, so preview and execution cannot drift.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+STORE_STEPS = ("mongodb", "neo4j", "postgres")
+STEPS = ("validate", "collect", *STORE_STEPS, "verify", "complete")
+
+
+class Scope(Protocol):
+    """What a plan item needs to know about the target it is working on."""
+
+    ref: str  # the target's id as other stores refer to it (the Mongo _id as a string)
+    keys: list  # the target's own key(s) in its home store
+
+    def ids(self, entity: str, batch_size: int) -> Iterator[list]: ...
+
+
+class Item(Protocol):
+    entity: str
+
+    def count(self, scope: Scope) -> int: ...
+
+    def delete(self, scope: Scope, batch_size: int) -> Iterator[int]: ...
+
+
+@dataclass(frozen=True)
+class TargetFound:
+    label: str
+    document: dict  # the fields later steps need (e.g. a legacy campaign's child id arrays)
+    keys: list
+
+
+class Target(Protocol):
+    """Finds the target in its home store, and hides it from the platform while it goes."""
+
+    noun: str
+
+    def find(self, target_id: str) -> TargetFound | None: ...
+
+    def hide(self, found: TargetFound) -> None: ...
+
+
+class Collector(Protocol):
+    entity: str
+
+    def ids(self, found: TargetFound | None, ref: str, batch_size: int) -> Iterator[list]: ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str
+    target: Target
+    collect: tuple[Collector, ...] = ()
+    # store step name -> items deleted in this order (children before parents)
+    stores: dict[str, tuple[Item, ...]] = field(default_factory=dict)
+    # shared entities this plan never deletes, shown on the confirm page
+    kept: tuple[str, ...] = ()
+
+    def items(self, store: str) -> tuple[Item, ...]:
+        return self.stores.get(store, ())
+
+
+def get_plan(kind: str) -> Plan:
+    try:
+        path = settings.DELETION_PLANS[kind]
+    except KeyError:
+        raise UnknownKind(kind) from None
+    return import_string(path)
+
+
+def kinds() -> list[str]:
+    return list(settings.DELETION_PLANS)
+
+
+class UnknownKind(LookupError):
+    def __str__(self):
+        return f"No deletion plan for targets of kind {self.args[0]!r}; known kinds: {', '.join(kinds())}."

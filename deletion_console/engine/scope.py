@@ -1,0 +1,49 @@
+"""Scopes: what a plan item is told about its target.
+
+A live scope reads ids straight from the stores (for the preview, nothing has changed yet).
+A job scope reads the ids the collect step persisted, so steps after a delete, a crash or a
+resume still know exactly what belonged to the target.
+"""
+
+from collections.abc import Iterator
+
+from deletion_console.engine.plan import Plan, TargetFound
+from deletion_console.models import CollectedId, DeletionJob
+from deletion_console.stores import mongo
+
+
+class LiveScope:
+    def __init__(self, plan: Plan, target_id: str):
+        self.plan = plan
+        self.found: TargetFound | None = plan.target.find(target_id)
+        self.keys = self.found.keys if self.found else [target_id]
+        self.ref = str(self.keys[0])
+        self._collectors = {c.entity: c for c in plan.collect}
+
+    def ids(self, entity: str, batch_size: int) -> Iterator[list]:
+        # A legacy parent may also list a child that points back at it: count it once.
+        seen = set()
+        for batch in self._collectors[entity].ids(self.found, self.ref, batch_size):
+            fresh = [i for i in batch if i not in seen]
+            seen.update(fresh)
+            if fresh:
+                yield fresh
+
+
+class JobScope:
+    def __init__(self, job: DeletionJob):
+        facts = job.target_facts
+        self.job_id = job.pk
+        self.ref = facts.get("ref", job.target_id)
+        self.keys = [mongo.decode_key(value, is_oid) for value, is_oid in facts.get("keys", [[job.target_id, False]])]
+
+    def ids(self, entity: str, batch_size: int) -> Iterator[list]:
+        # Keyset pagination: one bounded batch in memory, however many ids were collected.
+        rows = CollectedId.objects.filter(job_id=self.job_id, entity=entity).order_by("pk")
+        last = 0
+        while True:
+            batch = list(rows.filter(pk__gt=last).values_list("pk", "value", "is_object_id")[:batch_size])
+            if not batch:
+                return
+            last = batch[-1][0]
+            yield [mongo.decode_key(value, is_oid) for _, value, is_oid in batch]

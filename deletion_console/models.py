@@ -1,0 +1,141 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
+TERMINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class DeletionJob(models.Model):
+    """One request to delete one target, and everything that happened to it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=32)
+    target_id = models.CharField(max_length=255)
+    target_label = models.CharField(max_length=255, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    current_step = models.CharField(max_length=32, blank=True)
+    progress = models.FloatField(default=0.0, help_text="Percent, weighted by the preview's counts.")
+    # {step: {"state": ..., "started_at": iso, "finished_at": iso, "seconds": float}}
+    steps = models.JSONField(default=dict, blank=True)
+    # {store: {entity: deleted}} and, for the confirmation, {store: {entity: expected}}
+    counts = models.JSONField(default=dict, blank=True)
+    preview = models.JSONField(default=dict, blank=True)
+    # {store: {entity: remaining}} as measured by the verify step
+    residue = models.JSONField(default=dict, blank=True)
+    # What the collect step found out about the target (format, key type) for later steps.
+    target_facts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    # Bumped on every (re)enqueue of the chain; a task from an older run finds it changed and
+    # stands down, so a re-delivered message never races the run that replaced it.
+    run = models.PositiveIntegerField(default=0)
+    attempt = models.PositiveIntegerField(default=0)
+    seq = models.PositiveBigIntegerField(default=0, help_text="Bumped on every change.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("request_deletion", "Can request, cancel and resume deletions")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "target_id"],
+                condition=Q(status__in=["pending", "running"]),
+                name="one_active_job_per_target",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self):
+        return f"{self.kind} {self.target_label or self.target_id} ({self.status})"
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def total_deleted(self):
+        return sum(sum(entities.values()) for entities in self.counts.values())
+
+    @property
+    def total_expected(self):
+        return sum(sum(entities.values()) for entities in self.preview.values())
+
+
+class CollectedId(models.Model):
+    """An id gathered by the collect step, persisted before the first delete.
+
+    Later steps read these instead of the stores, so they still know what to delete after an
+    earlier step (or an earlier crash) removed the documents the ids were found through.
+    """
+
+    job = models.ForeignKey(DeletionJob, on_delete=models.CASCADE, related_name="collected_ids")
+    entity = models.CharField(max_length=64)
+    value = models.CharField(max_length=255)
+    # MongoDB keys keep their BSON type: an ObjectId and its hex string are different _ids.
+    is_object_id = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "entity", "value"], name="collected_id_once")]
+
+    def __str__(self):
+        return f"{self.entity} {self.value}"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class JobEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Job events are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("Job events are append-only.")
+
+
+class JobEvent(models.Model):
+    """Append-only audit trail of a job: every step transition, batch, retry and failure."""
+
+    job = models.ForeignKey(DeletionJob, on_delete=models.PROTECT, related_name="events")
+    step = models.CharField(max_length=32, blank=True)
+    kind = models.CharField(max_length=32)
+    counts = models.JSONField(default=dict, blank=True)
+    attempt = models.PositiveIntegerField(default=1)
+    seconds = models.FloatField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = JobEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.step} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Job events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Job events are append-only.")

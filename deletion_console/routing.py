@@ -1,0 +1,7 @@
+from django.urls import path
+
+from deletion_console.consumers import JobProgressConsumer
+
+websocket_urlpatterns = [
+    path("ws/deletions/<uuid:job_id>/", JobProgressConsumer.as_asgi()),
+]

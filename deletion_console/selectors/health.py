@@ -1,0 +1,71 @@
+"""Is every dependency reachable, and how fast does it answer?"""
+
+import time
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+from deletion_console.celery import app
+from deletion_console.stores import graph, mongo, sql
+
+
+def _console_db():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _target_db():
+    sql.scalar("SELECT 1")
+
+
+def _mongodb():
+    mongo.client().admin.command("ping")
+
+
+def _neo4j():
+    graph.driver().verify_connectivity()
+
+
+def _redis():
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=settings.STORE_TIMEOUT_SECONDS)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def _celery_worker():
+    replies = app.control.ping(timeout=1.0)
+    if not replies:
+        raise RuntimeError("no Celery worker answered; start one with `celery -A deletion_console worker`")
+    return f"{len(replies)} worker(s)"
+
+
+CHECKS = {
+    "console_db": _console_db,
+    "target_db": _target_db,
+    "mongodb": _mongodb,
+    "neo4j": _neo4j,
+    "redis": _redis,
+    "celery_worker": _celery_worker,
+}
+
+
+def check(name: str) -> dict:
+    started = time.perf_counter()
+    try:
+        detail = CHECKS[name]()
+        result = {"ok": True}
+        if detail:
+            result["detail"] = detail
+    except Exception as exc:  # a health check reports every failure, whatever its kind
+        result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def check_all() -> dict:
+    results = {name: check(name) for name in CHECKS}
+    down = [name for name, result in results.items() if not result["ok"]]
+    return {"ok": not down, "down": down, "dependencies": results}

@@ -1,0 +1,52 @@
+"""Tell other services a deletion has ended, on a topic exchange of the broker."""
+
+import logging
+
+from django.conf import settings
+from kombu import Connection, Exchange
+
+from deletion_console.models import DeletionJob, JobStatus
+
+log = logging.getLogger(__name__)
+
+ROUTING_KEYS = {
+    JobStatus.SUCCEEDED: "deletion.completed",
+    JobStatus.FAILED: "deletion.failed",
+    JobStatus.CANCELLED: "deletion.cancelled",
+}
+
+
+def exchange() -> Exchange:
+    return Exchange(settings.DELETION_EVENTS_EXCHANGE, type="topic", durable=True)
+
+
+def payload(job: DeletionJob) -> dict:
+    return {
+        "event": ROUTING_KEYS[job.status],
+        "job_id": str(job.pk),
+        "kind": job.kind,
+        "target_id": job.target_id,
+        "target_label": job.target_label,
+        "status": job.status,
+        "counts": job.counts,
+        "error": job.error,
+        "requested_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def deletion_finished(job: DeletionJob) -> None:
+    # The job's own record is the source of truth; a lost announcement must not fail the job.
+    try:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=settings.STORE_TIMEOUT_SECONDS) as conn:
+            conn.Producer(serializer="json").publish(
+                payload(job),
+                exchange=exchange(),
+                routing_key=ROUTING_KEYS[job.status],
+                declare=[exchange()],
+                retry=True,
+                retry_policy={"max_retries": 3, "interval_start": 0.5, "interval_step": 1},
+            )
+    except Exception:
+        log.exception("Could not announce the end of deletion job %s", job.pk)

@@ -1,0 +1,123 @@
+"""Writes on deletion jobs: request, cancel, resume, and (re)enqueue the step chain."""
+
+from celery import chain
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from deletion_console.engine.plan import STEPS
+from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobEvent, JobStatus
+from deletion_console.selectors.jobs import active_job_for, was_deleted_before
+from deletion_console.services import progress
+from deletion_console.services.preview import Preview, preview
+
+
+class DeletionRefused(Exception):
+    """A request the console will not carry out; the message says why and what to do."""
+
+
+class TargetNotFound(DeletionRefused):
+    pass
+
+
+class ActiveJobExists(DeletionRefused):
+    def __init__(self, job: DeletionJob):
+        self.job = job
+        super().__init__(f"A deletion of this {job.kind} is already {job.status} (job {job.pk}).")
+
+
+class JobStateError(DeletionRefused):
+    pass
+
+
+def request_deletion(*, kind: str, target_id: str, user=None, confirmed: Preview | None = None) -> DeletionJob:
+    """Create a job for the target and, once committed, start its chain.
+
+    The database's one-active-job-per-target constraint decides between simultaneous
+    requests: the loser gets the winner's job in ActiveJobExists.
+    """
+    current = confirmed or preview(kind, target_id)
+    if not current.exists and not was_deleted_before(kind, current.target_id):
+        raise TargetNotFound(f"No {current.noun} with id {target_id!r} was found.")
+    try:
+        with transaction.atomic():
+            job = DeletionJob.objects.create(
+                kind=kind,
+                target_id=current.target_id,
+                target_label=current.label,
+                requested_by=user if user is not None and user.is_authenticated else None,
+                preview=current.counts,
+                counts={store: {entity: 0 for entity in entities} for store, entities in current.counts.items()},
+                steps={step: {"state": "pending"} for step in STEPS},
+                current_step=STEPS[0],
+                run=1,
+            )
+            JobEvent.objects.create(job=job, kind="requested", counts={"expected": current.total}, message=_by(user))
+            _enqueue_on_commit(job, STEPS[0])
+    except IntegrityError:
+        existing = active_job_for(kind, current.target_id)
+        if existing is None:
+            raise
+        raise ActiveJobExists(existing) from None
+    return job
+
+
+def cancel(job_id, user=None) -> DeletionJob:
+    """Ask a job to stop; it does so between two batches, never in the middle of one."""
+    with transaction.atomic():
+        job = DeletionJob.objects.select_for_update().get(pk=job_id)
+        if job.status not in ACTIVE_STATUSES:
+            raise JobStateError(f"Job {job.pk} is {job.status}; only a pending or running job can be cancelled.")
+        job.cancel_requested = True
+        progress.touch(job)
+        job.save(update_fields=["cancel_requested", "seq"])
+        JobEvent.objects.create(job=job, step=job.current_step, kind="cancel-requested", message=_by(user))
+        progress.broadcast_on_commit(job, force=True)
+    return job
+
+
+def resume(job_id, user=None) -> DeletionJob:
+    """Run a failed or cancelled job again from the step where it stopped."""
+    try:
+        with transaction.atomic():
+            job = DeletionJob.objects.select_for_update().get(pk=job_id)
+            if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+                raise JobStateError(f"Job {job.pk} is {job.status}; only a failed or cancelled job can be resumed.")
+            job.status = JobStatus.PENDING
+            job.cancel_requested = False
+            job.error = ""
+            job.finished_at = None
+            job.run += 1
+            job.attempt = 0
+            progress.touch(job)
+            job.save()
+            JobEvent.objects.create(job=job, step=job.current_step, kind="resumed", message=_by(user))
+            _enqueue_on_commit(job, job.current_step)
+    except IntegrityError:
+        raise ActiveJobExists(active_job_for(job.kind, job.target_id)) from None
+    return job
+
+
+def requeue(job: DeletionJob, reason: str) -> None:
+    """Start a new run of an active job from its current step (the watchdog's recovery)."""
+    with transaction.atomic():
+        job = DeletionJob.objects.select_for_update().get(pk=job.pk)
+        if job.status not in ACTIVE_STATUSES:
+            return
+        job.run += 1
+        job.heartbeat_at = timezone.now()
+        progress.touch(job)
+        job.save(update_fields=["run", "heartbeat_at", "seq"])
+        JobEvent.objects.create(job=job, step=job.current_step, kind="requeued", message=reason)
+        _enqueue_on_commit(job, job.current_step)
+
+
+def _enqueue_on_commit(job: DeletionJob, from_step: str) -> None:
+    from deletion_console.tasks import run_step
+
+    steps = STEPS[STEPS.index(from_step or STEPS[0]) :]
+    signature = chain(run_step.si(str(job.pk), step, job.run) for step in steps)
+    transaction.on_commit(signature.delay)
+
+
+def _by(user) -> str:
+    return f"by {user.get_username()}" if user is not None and user.is_authenticated else "by the command line"

@@ -1,0 +1,176 @@
+"""Recording what a job does: its state, counts, audit events and live progress messages.
+
+Every change goes through `_change`: one short transaction that locks the job row (so the
+worker never overwrites a cancel flag set by the web at the same moment), bumps the sequence
+number, appends the audit event, and sends the progress message after commit.
+"""
+
+import time
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from deletion_console.models import DeletionJob, JobEvent, JobStatus
+from deletion_console.selectors.jobs import job_snapshot
+
+_last_sent: dict[str, float] = {}
+
+
+def group_name(job_id) -> str:
+    return f"deletion-job-{job_id}"
+
+
+def touch(job: DeletionJob) -> None:
+    job.seq += 1
+
+
+def broadcast_on_commit(job: DeletionJob, force: bool = False) -> None:
+    """Send the job's snapshot to its page after commit, at most N a second unless forced."""
+    key = str(job.pk)
+    now = time.monotonic()
+    if not force and now - _last_sent.get(key, 0.0) < 1.0 / settings.DELETION_PROGRESS_PER_SECOND:
+        return
+    _last_sent[key] = now
+    snapshot = job_snapshot(job)
+    transaction.on_commit(lambda: _send(key, snapshot))
+
+
+def _send(job_id: str, snapshot: dict) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group_name(job_id), {"type": "job.update", "job": snapshot})
+
+
+def _change(job_id, mutate, *, event: dict | None = None, force: bool = False) -> DeletionJob:
+    with transaction.atomic():
+        job = DeletionJob.objects.select_for_update().get(pk=job_id)
+        mutate(job)
+        job.heartbeat_at = timezone.now()
+        touch(job)
+        job.save()
+        if event:
+            JobEvent.objects.create(job=job, **event)
+        broadcast_on_commit(job, force=force)
+    return job
+
+
+def _step_state(job: DeletionJob, step: str, **fields) -> None:
+    job.steps = {**job.steps, step: {**job.steps.get(step, {}), **fields}}
+
+
+def start_step(job_id, step: str, attempt: int) -> DeletionJob:
+    def mutate(job):
+        now = timezone.now()
+        job.status = JobStatus.RUNNING
+        job.started_at = job.started_at or now
+        job.current_step = step
+        job.attempt = attempt
+        _step_state(job, step, state="running", started_at=now.isoformat(), attempt=attempt)
+
+    return _change(job_id, mutate, event={"step": step, "kind": "started", "attempt": attempt}, force=True)
+
+
+def finish_step(job_id, step: str, seconds: float, attempt: int, counts: dict | None = None) -> DeletionJob:
+    def mutate(job):
+        _step_state(job, step, state="done", finished_at=timezone.now().isoformat(), seconds=round(seconds, 3))
+
+    event = {"step": step, "kind": "succeeded", "attempt": attempt, "seconds": seconds, "counts": counts or {}}
+    return _change(job_id, mutate, event=event, force=True)
+
+
+def record_facts(job_id, facts: dict, warning: str | None = None) -> DeletionJob:
+    def mutate(job):
+        job.target_facts = {**job.target_facts, **facts}
+        if facts.get("label"):
+            job.target_label = facts["label"]
+        if warning and warning not in job.warnings:
+            job.warnings = [*job.warnings, warning]
+
+    return _change(job_id, mutate)
+
+
+def record_batch(job_id, step: str, store: str, entity: str, deleted: int, attempt: int) -> DeletionJob:
+    """Add one batch's count; the returned job tells the caller whether to stop."""
+
+    def mutate(job):
+        per_store = dict(job.counts.get(store, {}))
+        per_store[entity] = per_store.get(entity, 0) + deleted
+        job.counts = {**job.counts, store: per_store}
+        job.progress = _percent(job)
+
+    event = {"step": step, "kind": "batch", "attempt": attempt, "counts": {entity: deleted}}
+    return _change(job_id, mutate, event=event)
+
+
+def record_heartbeat(job_id, step: str, message: str, counts: dict, attempt: int) -> DeletionJob:
+    return _change(
+        job_id,
+        lambda job: None,
+        event={"step": step, "kind": "batch", "attempt": attempt, "counts": counts, "message": message},
+    )
+
+
+def record_residue(job_id, residue: dict) -> DeletionJob:
+    def mutate(job):
+        job.residue = residue
+
+    return _change(job_id, mutate)
+
+
+def retrying(job_id, step: str, attempt: int, reason: str, delay: float) -> DeletionJob:
+    def mutate(job):
+        _step_state(job, step, state="retrying", last_error=reason)
+
+    message = f"{reason}; retrying in {delay:g} s"
+    return _change(
+        job_id, mutate, event={"step": step, "kind": "retry", "attempt": attempt, "message": message}, force=True
+    )
+
+
+def fail(job_id, step: str, attempt: int, reason: str, warning: str) -> DeletionJob:
+    def mutate(job):
+        job.status = JobStatus.FAILED
+        job.error = f"{step} step failed: {reason}"
+        job.warnings = [*job.warnings, warning] if warning else job.warnings
+        job.finished_at = timezone.now()
+        _step_state(job, step, state="failed", last_error=reason, finished_at=job.finished_at.isoformat())
+
+    return _change(
+        job_id, mutate, event={"step": step, "kind": "failed", "attempt": attempt, "message": reason}, force=True
+    )
+
+
+def cancelled(job_id, step: str, summary: str) -> DeletionJob:
+    def mutate(job):
+        job.status = JobStatus.CANCELLED
+        job.finished_at = timezone.now()
+        job.warnings = [*job.warnings, summary]
+        _step_state(job, step, state="cancelled")
+
+    return _change(
+        job_id, mutate, event={"step": step, "kind": "cancelled", "counts": {}, "message": summary}, force=True
+    )
+
+
+def succeed(job_id, seconds: float, attempt: int) -> DeletionJob:
+    def mutate(job):
+        now = timezone.now()
+        job.status = JobStatus.SUCCEEDED
+        job.progress = 100.0
+        job.finished_at = now
+        _step_state(job, "complete", state="done", finished_at=now.isoformat(), seconds=round(seconds, 3))
+
+    event = {"step": "complete", "kind": "succeeded", "attempt": attempt, "seconds": seconds, "counts": {"deleted": 0}}
+    job = _change(job_id, mutate, event=event, force=True)
+    return job
+
+
+def _percent(job: DeletionJob) -> float:
+    expected = job.total_expected
+    if not expected:
+        return 0.0
+    # Held below 100 until verify has proven the result.
+    return min(99.0, 100.0 * job.total_deleted / expected)

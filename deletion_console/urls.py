@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from deletion_console import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+]
