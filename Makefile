@@ -1,0 +1,59 @@
+# The two commands a newcomer needs:
+#   make run   - local stack + migrations + demo data + demo admin + daphne, worker and beat
+#   make test  - local test stack + the whole suite against real servers and a real worker
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .devstack/venv
+PY := $(VENV)/bin/python
+# A new requirements file means a new stamp, so the venv is brought up to date on the next run.
+REQS_STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | sha1sum | cut -c1-12)
+TEST_ENV = set -a && eval "$$(STACK_INSTANCE=test scripts/stack.sh env)" && export STACK_INSTANCE=test
+
+.PHONY: help install run test stack-up stack-status stack-down lint format migrations-check bench
+
+help:
+	@echo "make run            start the console with demo data on http://127.0.0.1:8000/"
+	@echo "make test           run the whole test suite against real local servers"
+	@echo "make stack-up|stack-status|stack-down   the local servers (STACK_INSTANCE=test for the test stack)"
+	@echo "make lint|format|migrations-check|bench"
+
+$(REQS_STAMP): requirements/base.txt requirements/dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements/dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(REQS_STAMP)
+
+stack-up:
+	scripts/stack.sh up
+
+stack-status:
+	scripts/stack.sh status
+
+stack-down:
+	scripts/stack.sh down
+
+run: install
+	scripts/stack.sh up
+	scripts/run-console.sh
+
+test: install
+	STACK_INSTANCE=test scripts/stack.sh up
+	scripts/ensure-chromium.sh
+	$(TEST_ENV) && $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install
+	STACK_INSTANCE=test scripts/stack.sh up
+	$(TEST_ENV) && $(PY) manage.py benchmark_deletion $(BENCH_ARGS)

@@ -1,0 +1,1 @@
+CREATE DATABASE deletion_target OWNER deletion;

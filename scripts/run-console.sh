@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Serve the console against the dev stack: migrate, seed demo data once, make sure the demo
+# admin exists, then run daphne, a Celery worker and Celery beat until Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+set -a
+eval "$(scripts/stack.sh env)"
+set +a
+PY=.devstack/venv/bin/python
+PORT=${PORT:-8000}
+LOGS=.devstack/${STACK_INSTANCE:-dev}/logs
+mkdir -p "$LOGS"
+
+$PY manage.py migrate --no-input
+$PY manage.py seed_demo
+$PY manage.py create_demo_admin
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo "Stopping the console, worker and beat..."
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+$PY -m celery -A deletion_console worker -Q deletions --loglevel INFO >"$LOGS/worker.log" 2>&1 &
+pids+=($!)
+$PY -m celery -A deletion_console beat -s "$LOGS/beat-schedule" --loglevel INFO >"$LOGS/beat.log" 2>&1 &
+pids+=($!)
+$PY -m daphne -b 127.0.0.1 -p "$PORT" deletion_console.asgi:application &
+pids+=($!)
+
+echo "Console: http://127.0.0.1:$PORT/   health: http://127.0.0.1:$PORT/health/"
+echo "Worker and beat logs: $LOGS/"
+wait -n "${pids[@]}"

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Local servers for development and tests: PostgreSQL, Redis, FerretDB (MongoDB
+# protocol) and Neo4j, all on 127.0.0.1, all state under .devstack/.
+#
+#   scripts/stack.sh up|status|down|env
+#
+# STACK_INSTANCE (default dev; tests use test) picks .devstack/<instance>/ and a
+# port set, so several stacks can run side by side. PG_PORT, REDIS_PORT,
+# MONGO_PORT and NEO4J_BOLT_PORT override the ports. Builds shared by all
+# instances (FerretDB binary, Neo4j jars) live in .devstack/build/.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+for f in common postgres redis ferretdb neo4j; do
+  # shellcheck source=/dev/null
+  source "$HERE/stack/$f.sh"
+done
+
+SERVICES=(postgres redis ferretdb neo4j)
+svc_fn() { local prefix=$1; [[ $prefix == postgres ]] && prefix=pg; printf '%s_%s' "$prefix" "$2"; }
+svc() { local name=$1 op=$2; shift 2; "$(svc_fn "$name" "$op")" "$@"; }
+
+install_missing() {
+  local missing
+  missing=$(pg_missing_packages; redis_missing_packages; neo4j_missing_packages)
+  # shellcheck disable=SC2086  # one package name per word
+  [[ -z $missing ]] || apt_install $missing
+  ferretdb_built && neo4j_built && return
+  # Maven is mostly downloading while Go is mostly compiling: run them together.
+  with_build_lock neo4j_build &
+  local maven=$!
+  with_build_lock ferretdb_build
+  wait "$maven" || die "Neo4j launcher build failed (output above)"
+}
+
+wait_ready() {  # service timeout-seconds
+  local name=$1 deadline=$((SECONDS + $2))
+  until svc "$name" ready; do
+    [[ -n $(svc "$name" pid) ]] ||
+      die "$name exited during start-up; see $(rel "$(svc "$name" log)")"
+    ((SECONDS < deadline)) ||
+      die "$name does not accept connections on 127.0.0.1:$(svc "$name" port) after $2s; see $(rel "$(svc "$name" log)")"
+    sleep 0.2
+  done
+}
+
+# Prints the table; returns non-zero if anything is not up.
+table() {
+  local name pid state down=0
+  printf 'instance %s (%s)\n' "$INSTANCE" "$(rel "$INST_DIR")"
+  printf '%-9s %-6s %-16s %-8s %s\n' SERVICE STATE ADDRESS PID LOG
+  for name in "${SERVICES[@]}"; do
+    pid=$(svc "$name" pid)
+    if [[ -n $pid ]] && svc "$name" ready; then state=up
+    elif [[ -n $pid ]]; then state=starting down=1
+    elif port_open "$(svc "$name" port)"; then state=taken down=1  # someone else has our port
+    else state=down down=1
+    fi
+    printf '%-9s %-6s %-16s %-8s %s\n' "$name" "$state" "127.0.0.1:$(svc "$name" port)" \
+      "${pid:--}" "$(rel "$(svc "$name" log)")"
+  done
+  return "$down"
+}
+
+cmd_up() {
+  mkdir -p "$INST_DIR"
+  exec 9>"$INST_DIR/.lock"
+  flock -w 300 9 || die "another stack.sh is busy with instance $INSTANCE"
+  install_missing
+  # Neo4j is by far the slowest to boot, so it goes first and the rest start
+  # while it warms up.
+  local name
+  for name in neo4j ferretdb redis postgres; do
+    [[ -n $(svc "$name" pid) ]] || { say "starting $name"; svc "$name" start; }
+  done
+  wait_ready postgres 60
+  pg_provision
+  wait_ready redis 60
+  wait_ready ferretdb 60
+  wait_ready neo4j 180
+  table
+}
+
+cmd_down() {
+  mkdir -p "$INST_DIR"
+  exec 9>"$INST_DIR/.lock"
+  flock -w 300 9 || die "another stack.sh is busy with instance $INSTANCE"
+  local name
+  for name in neo4j ferretdb redis postgres; do
+    [[ -z $(svc "$name" pid) ]] || { say "stopping $name"; svc "$name" stop; }
+  done
+  table || true
+}
+
+cmd_env() {
+  cat <<ENV
+export DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/deletion_console
+export TARGET_DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/deletion_target
+export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+export MONGODB_URL=mongodb://127.0.0.1:$MONGO_PORT/
+export NEO4J_URL=bolt://127.0.0.1:$NEO4J_BOLT_PORT
+export NEO4J_USER=neo4j
+export NEO4J_PASSWORD=neo4j-dev-password
+ENV
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  status) table ;;
+  down) cmd_down ;;
+  env) cmd_env ;;
+  *) echo "usage: [STACK_INSTANCE=dev|test] $0 up|status|down|env" >&2; exit 2 ;;
+esac

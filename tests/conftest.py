@@ -1,0 +1,16 @@
+import os
+
+import pytest
+
+# Fixtures that talk to the real stores and run a real Celery worker live in their own modules.
+pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.worker"]
+
+
+def pytest_configure(config):
+    # The suite wipes the stores it runs against: refuse anything but the dedicated test stack.
+    if os.environ.get("STACK_INSTANCE") != "test":
+        pytest.exit(
+            "The tests wipe the databases they use, so they only run against the test stack. "
+            "Run them with `make test` (it starts that stack and sets STACK_INSTANCE=test).",
+            returncode=2,
+        )
