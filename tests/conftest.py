@@ -8,7 +8,7 @@ pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.worker"]
 
 def pytest_configure(config):
     # The suite wipes the stores it runs against: refuse anything but the dedicated test stack.
-    if os.environ.get("STACK_INSTANCE") != "test":
+    if not os.environ.get("STACK_INSTANCE", "").startswith("test"):
         pytest.exit(
             "The tests wipe the databases they use, so they only run against the test stack. "
             "Run them with `make test` (it starts that stack and sets STACK_INSTANCE=test).",

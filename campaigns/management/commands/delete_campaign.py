@@ -94,7 +94,9 @@ class Command(BaseCommand):
         for warning in job.warnings:
             self.stdout.write(f"Warning: {warning}")
         if job.status != JobStatus.SUCCEEDED:
-            resume_hint = f" Resume with: manage.py delete_campaign --resume {job.pk}" if job.status != "cancelled" else ""
+            resume_hint = (
+                f" Resume with: manage.py delete_campaign --resume {job.pk}" if job.status != "cancelled" else ""
+            )
             raise CommandError(f"Job {job.pk} {job.status}. {job.error}{resume_hint}")
         self.stdout.write(self.style.SUCCESS(f"Deleted {job.total_deleted:,} entities; verified zero residue."))
 
@@ -102,7 +104,8 @@ class Command(BaseCommand):
 def _progress_line(job: DeletionJob) -> str:
     filled = int(job.progress / 5)
     bar = "#" * filled + "-" * (20 - filled)
-    return f"[{bar}] {job.progress:5.1f}%  {job.status:<9} {job.current_step:<9} {job.total_deleted:,}/{job.total_expected:,}"
+    counts = f"{job.total_deleted:,}/{job.total_expected:,}"
+    return f"[{bar}] {job.progress:5.1f}%  {job.status:<9} {job.current_step:<9} {counts}"
 
 
 def _job_id(value: str):

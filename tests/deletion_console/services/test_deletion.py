@@ -1,5 +1,6 @@
 """End to end through the real worker: request a deletion, let the chain run, check the stores."""
 
+import asyncio
 import threading
 import time
 
@@ -159,6 +160,16 @@ def test_simultaneous_requests_for_one_campaign_yield_one_job(rng):
     wait_for_job(created[0])
 
 
+async def receive_until_terminal(layer, channel, timeout=10.0):
+    # One event loop for every receive: channels-redis buffers per loop, so receiving through
+    # separate async_to_sync calls would hand back the same message again.
+    messages = []
+    while not messages or messages[-1]["status"] not in ("succeeded", "failed", "cancelled"):
+        message = await asyncio.wait_for(layer.receive(channel), timeout)
+        messages.append(message["job"])
+    return messages
+
+
 def test_progress_messages_have_increasing_sequence_numbers_and_end_with_the_final_state(rng):
     target = create_campaign(CampaignSpec(name="Watched", events=3000, children=5), rng)
     layer = get_channel_layer()
@@ -168,12 +179,7 @@ def test_progress_messages_have_increasing_sequence_numbers_and_end_with_the_fin
         async_to_sync(layer.group_add)(group_name(job.pk), channel)
     wait_for_job(job.pk)
 
-    messages = []
-    while True:
-        message = async_to_sync(layer.receive)(channel)
-        messages.append(message["job"])
-        if message["job"]["status"] in ("succeeded", "failed", "cancelled"):
-            break
+    messages = async_to_sync(receive_until_terminal)(layer, channel)
 
     seqs = [m["seq"] for m in messages]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
