@@ -20,6 +20,11 @@ SERVICES=(postgres redis ferretdb neo4j)
 svc_fn() { local prefix=$1; [[ $prefix == postgres ]] && prefix=pg; printf '%s_%s' "$prefix" "$2"; }
 svc() { local name=$1 op=$2; shift 2; "$(svc_fn "$name" "$op")" "$@"; }
 
+# The port a running server was started with: the env overrides may have
+# changed since, and then checking the new port would probe a stranger.
+port_file() { printf '%s/%s.port' "$INST_DIR" "$1"; }
+live_port() { cat "$(port_file "$1")" 2>/dev/null || svc "$1" port; }
+
 install_missing() {
   local missing
   missing=$(pg_missing_packages; redis_missing_packages; neo4j_missing_packages)
@@ -35,7 +40,7 @@ install_missing() {
 
 wait_ready() {  # service timeout-seconds
   local name=$1 deadline=$((SECONDS + $2))
-  until svc "$name" ready; do
+  until svc "$name" ready "$(svc "$name" port)"; do
     [[ -n $(svc "$name" pid) ]] ||
       die "$name exited during start-up; see $(rel "$(svc "$name" log)")"
     ((SECONDS < deadline)) ||
@@ -46,32 +51,42 @@ wait_ready() {  # service timeout-seconds
 
 # Prints the table; returns non-zero if anything is not up.
 table() {
-  local name pid state down=0
+  local name pid port state down=0
   printf 'instance %s (%s)\n' "$INSTANCE" "$(rel "$INST_DIR")"
-  printf '%-9s %-6s %-16s %-8s %s\n' SERVICE STATE ADDRESS PID LOG
+  printf '%-9s %-8s %-16s %-8s %s\n' SERVICE STATE ADDRESS PID LOG
   for name in "${SERVICES[@]}"; do
-    pid=$(svc "$name" pid)
-    if [[ -n $pid ]] && svc "$name" ready; then state=up
+    pid=$(svc "$name" pid) port=$(svc "$name" port)
+    [[ -z $pid ]] || port=$(live_port "$name")
+    if [[ -n $pid ]] && svc "$name" ready "$port"; then state=up
     elif [[ -n $pid ]]; then state=starting down=1
-    elif port_open "$(svc "$name" port)"; then state=taken down=1  # someone else has our port
+    elif port_open "$port"; then state=taken down=1  # something else holds our port
     else state=down down=1
     fi
-    printf '%-9s %-6s %-16s %-8s %s\n' "$name" "$state" "127.0.0.1:$(svc "$name" port)" \
+    printf '%-9s %-8s %-16s %-8s %s\n' "$name" "$state" "127.0.0.1:$port" \
       "${pid:--}" "$(rel "$(svc "$name" log)")"
   done
   return "$down"
 }
 
 cmd_up() {
-  mkdir -p "$INST_DIR"
-  exec 9>"$INST_DIR/.lock"
-  flock -w 300 9 || die "another stack.sh is busy with instance $INSTANCE"
+  lock_instance
   install_missing
   # Neo4j is by far the slowest to boot, so it goes first and the rest start
   # while it warms up.
   local name
   for name in neo4j ferretdb redis postgres; do
-    [[ -n $(svc "$name" pid) ]] || { say "starting $name"; svc "$name" start; }
+    if [[ -n $(svc "$name" pid) && $(live_port "$name") != "$(svc "$name" port)" ]]; then
+      say "restarting $name to move it from port $(live_port "$name") to $(svc "$name" port)"
+      svc "$name" stop
+    fi
+    if [[ -z $(svc "$name" pid) ]]; then
+      # Otherwise the readiness probe would happily talk to whoever holds it.
+      ! port_open "$(svc "$name" port)" ||
+        die "$name: 127.0.0.1:$(svc "$name" port) is already taken by another program (ss -ltnp shows which); free it or set PG_PORT/REDIS_PORT/MONGO_PORT/NEO4J_BOLT_PORT"
+      say "starting $name"
+      svc "$name" start
+      svc "$name" port >"$(port_file "$name")"
+    fi
   done
   wait_ready postgres 60
   pg_provision
@@ -81,14 +96,18 @@ cmd_up() {
   table
 }
 
-cmd_down() {
-  mkdir -p "$INST_DIR"
-  exec 9>"$INST_DIR/.lock"
-  flock -w 300 9 || die "another stack.sh is busy with instance $INSTANCE"
-  local name
-  for name in neo4j ferretdb redis postgres; do
-    [[ -z $(svc "$name" pid) ]] || { say "stopping $name"; svc "$name" stop; }
+cmd_down() {  # [service...]: only those (the failure tests stop one server mid-job)
+  lock_instance
+  local name names=("$@")
+  ((${#names[@]})) || names=(neo4j ferretdb redis postgres)
+  for name in "${names[@]}"; do
+    [[ " ${SERVICES[*]} " == *" $name "* ]] || die "unknown service '$name' (one of: ${SERVICES[*]})"
   done
+  # Each takes a second or three to shut down cleanly; do them all at once.
+  for name in "${names[@]}"; do
+    [[ -z $(svc "$name" pid) ]] || { say "stopping $name"; svc "$name" stop & }
+  done
+  wait
   table || true
 }
 
@@ -107,7 +126,7 @@ ENV
 case ${1:-} in
   up) cmd_up ;;
   status) table ;;
-  down) cmd_down ;;
+  down) shift; cmd_down "$@" ;;
   env) cmd_env ;;
-  *) echo "usage: [STACK_INSTANCE=dev|test] $0 up|status|down|env" >&2; exit 2 ;;
+  *) echo "usage: [STACK_INSTANCE=dev|test] $0 up|status|down [service...]|env" >&2; exit 2 ;;
 esac

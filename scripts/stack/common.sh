@@ -44,11 +44,19 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # setsid detaches from the caller's terminal/process group, so Ctrl-C in the
 # shell that ran `make stack-up` does not take the servers down with it.
+# 8>&- 9>&-: servers must not inherit the lock fds, or they would hold the
+# locks for as long as they run and block every later stack.sh.
 spawn() {  # pidfile logfile cmd...
   local pidfile=$1 log=$2; shift 2
   printf '\n=== %s started by scripts/stack.sh\n' "$(date -Is)" >>"$log"
-  setsid "$@" </dev/null >>"$log" 2>&1 &
+  setsid "$@" </dev/null >>"$log" 2>&1 8>&- 9>&- &
   echo $! >"$pidfile"
+}
+
+lock_instance() {
+  mkdir -p "$INST_DIR"
+  exec 9>"$INST_DIR/stack.lock"
+  flock -w 300 9 || die "another stack.sh has been busy with instance $INSTANCE for 5 minutes"
 }
 
 stop_pid() {  # name pid timeout-seconds
@@ -79,5 +87,5 @@ with_build_lock() {
   (
     flock 8
     "$@"
-  ) 8>"$BUILD_DIR/.lock"
+  ) 8>"$BUILD_DIR/build.lock"
 }

@@ -8,7 +8,7 @@ FERRETDB_DIR=$INST_DIR/ferretdb
 ferretdb_log() { printf '%s/ferretdb.log' "$FERRETDB_DIR"; }
 ferretdb_port() { printf '%s' "$MONGO_PORT"; }
 ferretdb_pid() { pid_from "$FERRETDB_DIR/ferretdb.pid" ferretdb; }
-ferretdb_ready() { port_open "$MONGO_PORT"; }
+ferretdb_ready() { port_open "$1"; }
 
 ferretdb_built() {
   [[ -x $FERRETDB_BIN && $(cat "$FERRETDB_BIN.version" 2>/dev/null) == "$FERRETDB_VERSION" ]]
@@ -25,11 +25,12 @@ ferretdb_build() {
   [[ -x $go ]] || die "Go >= 1.24 is needed to build FerretDB (looked on PATH and in /usr/local/go/bin)"
   say "building FerretDB $FERRETDB_VERSION (first time only, a few minutes)"
   # Everything Go touches stays under .devstack/build. GOTOOLCHAIN=local: never
-  # download another toolchain; -modcacherw: let `rm -rf .devstack` work.
+  # download another toolchain (a too-old Go then fails with "go.mod requires
+  # go >= ..."); -modcacherw: lets a plain `rm -rf .devstack` work.
   export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOPATH=$BUILD_DIR/go \
     GOMODCACHE=$BUILD_DIR/go/mod GOCACHE=$BUILD_DIR/go/cache GOFLAGS="-modcacherw -buildvcs=false -trimpath"
-  local json dir commit src=$BUILD_DIR/src/ferretdb-$FERRETDB_VERSION
-  mkdir -p "$BUILD_DIR/bin" "$BUILD_DIR/src"
+  local json dir commit src=$BUILD_DIR/ferretdb-src
+  mkdir -p "$BUILD_DIR/bin"
   json=$(cd "$BUILD_DIR" && "$go" mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION") ||
     die "go mod download failed: $json"
   dir=$(sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' <<<"$json")
@@ -42,6 +43,8 @@ ferretdb_build() {
   (cd "$src" && "$go" build -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb)
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
   echo "$FERRETDB_VERSION" >"$FERRETDB_BIN.version"
+  # ~1 GB of module and build caches that only a version bump would reuse.
+  rm -rf "${BUILD_DIR:?}/go" "$src"
 }
 
 ferretdb_start() {

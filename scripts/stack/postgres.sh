@@ -6,7 +6,7 @@ PG_LINK=$INST_DIR/postgres   # the cluster lives here (or a symlink, see pg_prep
 pg_home() {
   if [[ -e $PG_LINK ]]; then readlink -f "$PG_LINK"; else printf '%s' "$PG_LINK"; fi
 }
-pg_log() { printf '%s/postgres.log' "$(pg_home)"; }
+pg_log() { printf '%s/postgres.log' "$PG_LINK"; }   # via the link, for repo-relative messages
 pg_port() { printf '%s' "$PG_PORT"; }
 
 # The cluster must keep using the major version that created it.
@@ -86,7 +86,7 @@ pg_write_conf() {
 }
 
 pg_pid() { pid_from "$(pg_home)/data/postmaster.pid" postgres; }
-pg_ready() { "$(pg_bindir)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; }
+pg_ready() { "$(pg_bindir)/pg_isready" -q -h 127.0.0.1 -p "$1"; }
 
 pg_start() {
   pg_prepare
@@ -95,8 +95,9 @@ pg_start() {
   local home
   home=$(pg_home)
   # -w: returns once it accepts connections, so roles can be created right after.
-  as_pg "$(pg_bindir)/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 start >/dev/null ||
-    die "PostgreSQL did not start; see $(rel "$home")/postgres.log"
+  # 8>&- 9>&-: see spawn in common.sh.
+  as_pg "$(pg_bindir)/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 start >/dev/null 8>&- 9>&- ||
+    die "postgres did not start; see $(rel "$(pg_log)")"
 }
 
 # Idempotent: the console's role (CREATEDB so pytest-django can make test DBs) and databases.

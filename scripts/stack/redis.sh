@@ -7,7 +7,7 @@ redis_missing_packages() { command -v redis-server >/dev/null || echo redis-serv
 redis_log() { printf '%s/redis.log' "$REDIS_DIR"; }
 redis_port() { printf '%s' "$REDIS_PORT"; }
 redis_pid() { pid_from "$REDIS_DIR/redis.pid" redis-server; }
-redis_ready() { [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; }
+redis_ready() { [[ $(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null) == PONG ]]; }
 
 redis_start() {
   mkdir -p "$REDIS_DIR"

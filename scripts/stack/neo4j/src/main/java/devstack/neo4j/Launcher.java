@@ -27,6 +27,8 @@ public final class Launcher {
         }
         Path home = Path.of(args[0]).toAbsolutePath();
         int port = Integer.parseInt(args[1]);
+        // Start-up failures land on stderr; everything else in Neo4j's own log.
+        System.out.println("neo4j starting; details in " + home.resolve("logs/debug.log"));
 
         DatabaseManagementService service = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
@@ -48,8 +50,7 @@ public final class Launcher {
             stopped.countDown();
         }, "neo4j-shutdown"));
 
-        // stack.sh waits for the Bolt port, but this line makes the log self-explanatory.
-        System.out.println("neo4j embedded ready: bolt://127.0.0.1:" + port + " home=" + home);
+        System.out.println("neo4j ready on bolt://127.0.0.1:" + port);
         stopped.await();
     }
 }
