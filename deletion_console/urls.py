@@ -8,4 +8,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("jobs/", include("deletion_console.web.urls")),
+    path("api/", include("deletion_console.api.urls")),
 ]

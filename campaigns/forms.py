@@ -1,0 +1,30 @@
+from django import forms
+
+from deletion_console.services.preview import Preview
+from deletion_console.web.confirmation import mismatch_message, name_matches
+
+
+class CampaignSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, strip=True, label="Search by name or id")
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+class ConfirmDeletionForm(forms.Form):
+    """The person types the campaign's name: checked here, on the server, against the preview."""
+
+    confirm_name = forms.CharField(
+        label="Type the campaign's name to confirm",
+        max_length=255,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}),
+    )
+
+    def __init__(self, *args, preview: Preview, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.preview = preview
+
+    def clean_confirm_name(self):
+        typed = self.cleaned_data["confirm_name"]
+        if not name_matches(self.preview, typed):
+            raise forms.ValidationError(mismatch_message(self.preview), code="mismatch")
+        return typed

@@ -1,0 +1,205 @@
+"""The audit trail in the Django admin: read-only for everyone, superusers included.
+
+Jobs are created by the deletion services and events are appended by them; nothing here adds,
+changes or deletes either. The one write is the "resume" action, which goes through the service.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+
+from deletion_console.engine.plan import STEPS
+from deletion_console.models import DeletionJob, JobEvent, JobStatus
+from deletion_console.permissions import REQUEST_DELETION
+from deletion_console.selectors.jobs import jobs_needing_attention, stale_before
+from deletion_console.services import jobs as job_services
+from deletion_console.web.presenters import STORE_LABELS, in_plan_order, progress_url
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    title = "attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Needs attention")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=jobs_needing_attention().values("pk"))
+        return queryset
+
+
+class JobEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = JobEvent
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ("created_at", "id")
+    fields = ("created_at", "step", "kind", "attempt", "seconds_display", "counts_display", "message")
+    readonly_fields = fields
+
+    @admin.display(description="duration")
+    def seconds_display(self, event):
+        return "" if event.seconds is None else f"{event.seconds:.2f} s"
+
+    @admin.display(description="counts")
+    def counts_display(self, event):
+        return _flat_counts(event.counts)
+
+
+def _flat_counts(counts: dict) -> str:
+    return ", ".join(f"{key} {intcomma(value)}" for key, value in counts.items() if isinstance(value, int)) or "—"
+
+
+def _counts_table(kind: str, counts: dict, expected: dict | None = None):
+    """{store: {entity: n}} as a small table, numbers with thousands separators."""
+    if not counts and not expected:
+        return "—"
+    rows = []
+    for store, entity, value in in_plan_order(kind, expected or counts):
+        done = counts.get(store, {}).get(entity, 0) if expected is not None else value
+        of = f" of {intcomma(value)}" if expected is not None else ""
+        rows.append((STORE_LABELS.get(store, store), entity, intcomma(done), of))
+    body = format_html_join("", "<tr><td>{}</td><td><code>{}</code></td><td>{}{}</td></tr>", rows)
+    return format_html('<table class="counts"><tbody>{}</tbody></table>', body)
+
+
+@admin.register(DeletionJob)
+class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "short_id",
+        "kind",
+        "target",
+        "status",
+        "progress_display",
+        "deleted_display",
+        "requested_by",
+        "created_at",
+        "last_error",
+    )
+    list_display_links = ("short_id", "target")
+    list_filter = (NeedsAttentionFilter, "status", "kind", "requested_by", "created_at")
+    search_fields = ("target_id", "target_label")
+    date_hierarchy = "created_at"
+    list_select_related = ("requested_by",)
+    list_per_page = 50
+    actions = ("resume_selected",)
+    inlines = (JobEventInline,)
+    fieldsets = (
+        (None, {"fields": ("id", "kind", "target_id", "target_label", "status", "page_link", "requested_by")}),
+        ("Progress", {"fields": ("current_step", "progress_display", "steps_display", "counts_display")}),
+        ("Outcome", {"fields": ("error", "warnings_display", "residue_display")}),
+        ("Times", {"fields": ("created_at", "started_at", "finished_at", "heartbeat_at")}),
+        ("Bookkeeping", {"classes": ("collapse",), "fields": ("run", "attempt", "seq", "cancel_requested")}),
+    )
+    readonly_fields = (
+        "id",
+        "kind",
+        "target_id",
+        "target_label",
+        "status",
+        "page_link",
+        "requested_by",
+        "current_step",
+        "progress_display",
+        "steps_display",
+        "counts_display",
+        "error",
+        "warnings_display",
+        "residue_display",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+        "run",
+        "attempt",
+        "seq",
+        "cancel_requested",
+    )
+
+    def has_request_deletion_permission(self, request):
+        return request.user.has_perm(REQUEST_DELETION)
+
+    @admin.display(description="job", ordering="created_at")
+    def short_id(self, job):
+        return str(job.pk)[:8]
+
+    @admin.display(description="target", ordering="target_label")
+    def target(self, job):
+        return job.target_label or job.target_id
+
+    @admin.display(description="progress", ordering="progress")
+    def progress_display(self, job):
+        return f"{job.progress:.0f} %"
+
+    @admin.display(description="deleted")
+    def deleted_display(self, job):
+        return f"{intcomma(job.total_deleted)} of {intcomma(job.total_expected)}"
+
+    @admin.display(description="last error")
+    def last_error(self, job):
+        if job.error:
+            return Truncator(job.error).chars(120)
+        step = job.steps.get(job.current_step, {})
+        if step.get("last_error"):
+            return Truncator(step["last_error"]).chars(120)
+        if job.is_active and job.heartbeat_at and job.heartbeat_at < stale_before():
+            return f"No heartbeat since {job.heartbeat_at:%Y-%m-%d %H:%M:%S}"
+        return ""
+
+    @admin.display(description="progress page")
+    def page_link(self, job):
+        return format_html('<a href="{}">Open the progress page</a>', progress_url(job))
+
+    @admin.display(description="steps")
+    def steps_display(self, job):
+        rows = [
+            (name, state.get("state", ""), "" if state.get("seconds") is None else f"{state['seconds']:.2f} s")
+            for name, state in ((name, job.steps[name]) for name in STEPS if name in job.steps)
+        ]
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+        return format_html('<table class="steps"><tbody>{}</tbody></table>', body) if rows else "—"
+
+    @admin.display(description="deleted of expected")
+    def counts_display(self, job):
+        return _counts_table(job.kind, job.counts, job.preview)
+
+    @admin.display(description="residue found by verify")
+    def residue_display(self, job):
+        return _counts_table(job.kind, job.residue)
+
+    @admin.display(description="warnings")
+    def warnings_display(self, job):
+        if not job.warnings:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((w,) for w in job.warnings)))
+
+    @admin.action(description="Resume selected failed jobs", permissions=["request_deletion"])
+    def resume_selected(self, request, queryset):
+        resumed, skipped = 0, []
+        for job in queryset.order_by("created_at"):
+            if job.status != JobStatus.FAILED:
+                skipped.append(f"{job.target_label or job.target_id} ({job.status})")
+                continue
+            try:
+                job_services.resume(job.pk, request.user)
+            except job_services.DeletionRefused as exc:
+                skipped.append(f"{job.target_label or job.target_id}: {exc}")
+            else:
+                resumed += 1
+        if resumed:
+            self.message_user(request, f"Resumed {resumed} job{'s' if resumed != 1 else ''}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, "Not resumed (only failed jobs are): " + "; ".join(skipped), messages.WARNING)

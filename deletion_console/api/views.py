@@ -1,0 +1,106 @@
+"""The JSON API: the same services and selectors as the pages, the same permission."""
+
+from django.urls import reverse
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from deletion_console.api.serializers import DeletionRequestSerializer, preview_data
+from deletion_console.models import DeletionJob
+from deletion_console.permissions import CanRequestDeletion
+from deletion_console.selectors.jobs import active_job_for, get_job, job_snapshot, user_can_view_job
+from deletion_console.services import jobs as job_services
+from deletion_console.services.preview import preview
+from deletion_console.web.confirmation import mismatch_message, name_matches
+
+
+def _conflict(job: DeletionJob, message: str) -> Response:
+    return Response(
+        {"detail": message, "job_id": str(job.pk), "status": job.status},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+def _visible_job(request, job_id) -> DeletionJob:
+    try:
+        job = get_job(job_id)
+    except DeletionJob.DoesNotExist:
+        raise NotFound("No such deletion job.") from None
+    if not user_can_view_job(request.user, job):
+        raise PermissionDenied("You may not see this deletion job.")
+    return job
+
+
+class CampaignPreviewView(APIView):
+    permission_classes = [IsAuthenticated, CanRequestDeletion]
+
+    def get(self, request, campaign_id):
+        found = preview("campaign", campaign_id)
+        if not found.exists:
+            raise NotFound(f"No campaign with id {campaign_id!r}.")
+        return Response(preview_data(found))
+
+
+class DeletionsView(APIView):
+    permission_classes = [IsAuthenticated, CanRequestDeletion]
+
+    def post(self, request):
+        serializer = DeletionRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        kind, target_id, typed = (serializer.validated_data[k] for k in ("kind", "target_id", "confirm_name"))
+        # Checked before the preview: once a running job has removed the target document the
+        # target is "not found", but the caller needs to hear about the job instead.
+        running = active_job_for(kind, target_id)
+        if running is not None:
+            return _conflict(running, f"A deletion of this {kind} is already {running.status}.")
+        confirmed = preview(kind, target_id)
+        if not confirmed.exists:
+            raise NotFound(f"No {confirmed.noun} with id {target_id!r}.")
+        if not name_matches(confirmed, typed):
+            return Response({"confirm_name": [mismatch_message(confirmed)]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            job = job_services.request_deletion(kind=kind, target_id=target_id, user=request.user, confirmed=confirmed)
+        except job_services.ActiveJobExists as exc:
+            return _conflict(exc.job, str(exc))
+        except job_services.TargetNotFound as exc:
+            raise NotFound(str(exc)) from None
+        except job_services.DeletionRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        location = reverse("api:deletion-detail", args=[job.pk])
+        return Response(job_snapshot(job), status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
+class DeletionDetailView(APIView):
+    """Also the status the progress page polls when its WebSocket cannot open."""
+
+    def get(self, request, job_id):
+        return Response(job_snapshot(_visible_job(request, job_id)))
+
+
+class _JobActionView(APIView):
+    permission_classes = [IsAuthenticated, CanRequestDeletion]
+
+    def act(self, job_id, user) -> DeletionJob:
+        raise NotImplementedError
+
+    def post(self, request, job_id):
+        job = _visible_job(request, job_id)
+        try:
+            self.act(job.pk, request.user)
+        except job_services.ActiveJobExists as exc:
+            return _conflict(exc.job, str(exc))
+        except job_services.JobStateError as exc:
+            return _conflict(job, str(exc))
+        return Response(job_snapshot(get_job(job.pk)))
+
+
+class CancelView(_JobActionView):
+    def act(self, job_id, user):
+        return job_services.cancel(job_id, user)
+
+
+class ResumeView(_JobActionView):
+    def act(self, job_id, user):
+        return job_services.resume(job_id, user)

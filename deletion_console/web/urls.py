@@ -1,0 +1,12 @@
+from django.urls import path
+
+from deletion_console.web import views
+
+app_name = "jobs"
+
+urlpatterns = [
+    path("", views.jobs, name="list"),
+    path("<uuid:job_id>/", views.job_progress, name="progress"),
+    path("<uuid:job_id>/cancel/", views.cancel, name="cancel"),
+    path("<uuid:job_id>/resume/", views.resume, name="resume"),
+]

@@ -1,0 +1,84 @@
+"""Job pages: the list, the live progress page, and the cancel / resume buttons. Thin: reads
+go through selectors, writes through services.jobs."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from deletion_console.models import DeletionJob, JobStatus
+from deletion_console.permissions import can_request_deletion, deletion_permission_required
+from deletion_console.selectors.jobs import get_job, job_list, jobs_needing_attention, user_can_view_job
+from deletion_console.services import jobs as job_services
+from deletion_console.web.presenters import progress_context, progress_url
+
+JOBS_PER_PAGE = 50
+# "attention" is not a status: failed jobs plus active ones whose worker went quiet.
+STATUS_FILTERS = [("", "All"), *JobStatus.choices, ("attention", "Needs attention")]
+
+
+def _visible_job(request, job_id) -> DeletionJob:
+    try:
+        job = get_job(job_id)
+    except DeletionJob.DoesNotExist:
+        raise Http404("No such deletion job.") from None
+    if not user_can_view_job(request.user, job):
+        raise PermissionDenied("You may not see this deletion job.")
+    return job
+
+
+@login_required
+def job_progress(request, job_id):
+    job = _visible_job(request, job_id)
+    context = progress_context(job)
+    context["can_act"] = can_request_deletion(request.user)
+    return render(request, "jobs/progress.html", context)
+
+
+@login_required
+def jobs(request):
+    status = request.GET.get("status", "")
+    if status == "attention":
+        queryset = jobs_needing_attention().select_related("requested_by")
+    else:
+        valid = status in JobStatus.values
+        queryset = job_list(status=status if valid else None)
+        status = status if valid else ""
+    if not (request.user.is_staff or can_request_deletion(request.user)):
+        queryset = queryset.filter(requested_by=request.user)
+    page = Paginator(queryset, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    for job in page:
+        job.progress_url = progress_url(job)
+    return render(request, "jobs/list.html", {"page": page, "status": status, "filters": STATUS_FILTERS})
+
+
+@require_POST
+@deletion_permission_required
+def cancel(request, job_id):
+    job = _visible_job(request, job_id)
+    try:
+        job_services.cancel(job.pk, request.user)
+    except job_services.JobStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.info(request, "Cancel requested: the job stops after the batch it is working on.")
+    return redirect(progress_url(job))
+
+
+@require_POST
+@deletion_permission_required
+def resume(request, job_id):
+    job = _visible_job(request, job_id)
+    try:
+        job_services.resume(job.pk, request.user)
+    except job_services.ActiveJobExists as exc:
+        messages.error(request, str(exc))
+        return redirect(progress_url(exc.job))
+    except job_services.JobStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Resumed: the job continues from the step where it stopped.")
+    return redirect(progress_url(job))

@@ -1,0 +1,129 @@
+"""Test data for the console's own database: users and deletion jobs."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from deletion_console.engine.plan import STEPS
+from deletion_console.models import DeletionJob, JobEvent, JobStatus
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def can_delete(user, create, extracted, **kwargs):
+        if extracted:
+            user.user_permissions.add(Permission.objects.get(codename="request_deletion"))
+        user.save()
+
+
+def deleter(**kwargs):
+    """A user holding the deletion permission (and nothing else)."""
+    return UserFactory(can_delete=True, **kwargs)
+
+
+def viewer(**kwargs):
+    """A signed-in user without the deletion permission."""
+    return UserFactory(can_delete=False, **kwargs)
+
+
+PREVIEW = {
+    "mongodb": {
+        "campaign_events": 12_500,
+        "items": 3,
+        "npcs": 3,
+        "scenes": 3,
+        "quests": 3,
+        "places": 3,
+        "campaigns": 1,
+    },
+    "neo4j": {"PLAYS_IN": 2, "Item": 3, "NPC": 3, "Scene": 3, "Quest": 3, "Place": 3, "Campaign": 1},
+    "postgres": {"session_attendance": 4, "campaign_sessions": 2, "player_campaigns": 2},
+}
+
+
+def _zeros(preview):
+    return {store: dict.fromkeys(entities, 0) for store, entities in preview.items()}
+
+
+class DeletionJobFactory(factory.django.DjangoModelFactory):
+    """A job as the services leave it, without running anything: pending unless told otherwise."""
+
+    class Meta:
+        model = DeletionJob
+
+    kind = "campaign"
+    target_id = factory.Sequence(lambda n: f"campaign-{n:04d}")
+    target_label = factory.Sequence(lambda n: f"Campaign {n:04d}")
+    status = JobStatus.PENDING
+    current_step = STEPS[0]
+    preview = factory.LazyFunction(lambda: {s: dict(e) for s, e in PREVIEW.items()})
+    counts = factory.LazyAttribute(lambda job: _zeros(job.preview))
+    steps = factory.LazyFunction(lambda: {step: {"state": "pending"} for step in STEPS})
+    run = 1
+
+
+def succeeded_job(**kwargs) -> DeletionJob:
+    now = timezone.now()
+    steps = {step: {"state": "done", "seconds": 0.25, "finished_at": now.isoformat()} for step in STEPS}
+    preview = kwargs.pop("preview", {s: dict(e) for s, e in PREVIEW.items()})
+    return DeletionJobFactory(
+        status=JobStatus.SUCCEEDED,
+        current_step="complete",
+        progress=100.0,
+        preview=preview,
+        counts={s: dict(e) for s, e in preview.items()},
+        residue={s: dict.fromkeys(e, 0) for s, e in preview.items()},
+        steps=steps,
+        started_at=now,
+        finished_at=now,
+        heartbeat_at=now,
+        **kwargs,
+    )
+
+
+def failed_job(step="neo4j", reason="ServiceUnavailable: connection refused", **kwargs) -> DeletionJob:
+    now = timezone.now()
+    steps = {}
+    for name in STEPS:
+        if STEPS.index(name) < STEPS.index(step):
+            steps[name] = {"state": "done", "seconds": 0.5}
+        elif name == step:
+            steps[name] = {"state": "failed", "last_error": reason}
+        else:
+            steps[name] = {"state": "pending"}
+    job = DeletionJobFactory(
+        status=JobStatus.FAILED,
+        current_step=step,
+        error=f"{step} step failed: {reason}",
+        warnings=["MongoDB data removed; Neo4j data of this campaign remains until the job is resumed."],
+        steps=steps,
+        started_at=now,
+        finished_at=now,
+        heartbeat_at=now,
+        **kwargs,
+    )
+    JobEvent.objects.create(job=job, step=step, kind="failed", message=reason)
+    return job
+
+
+def running_job(step="mongodb", **kwargs) -> DeletionJob:
+    now = timezone.now()
+    steps = {name: {"state": "pending"} for name in STEPS}
+    for name in STEPS[: STEPS.index(step)]:
+        steps[name] = {"state": "done", "seconds": 0.1}
+    steps[step] = {"state": "running", "started_at": now.isoformat()}
+    return DeletionJobFactory(
+        status=JobStatus.RUNNING, current_step=step, steps=steps, started_at=now, heartbeat_at=now, **kwargs
+    )
