@@ -121,15 +121,18 @@ CHANNEL_LAYERS = {
     }
 }
 
-# Batch sizes per store. MongoDB: FerretDB binds every matched _id of a delete into one SQL
-# statement, so a batch must stay well under SQLite's and PostgreSQL's bind limits. Neo4j: one
-# batch is one transaction, held in the server's transaction heap. PostgreSQL: one DELETE per
-# batch keeps locks short and the WAL per statement bounded.
+# Batch sizes per store. MongoDB: one slice of an owner-field delete; FerretDB binds every
+# matched _id of a delete into one SQL statement, so it must stay under SQLite's 32,766 bind
+# parameters. Neo4j: one batch is one transaction, held in the server's transaction heap.
+# PostgreSQL: one DELETE per batch keeps locks short and the WAL per statement bounded.
 DELETION_BATCH_SIZE = {
-    "mongodb": env_int("DELETION_MONGODB_BATCH", 2000),
-    "neo4j": env_int("DELETION_NEO4J_BATCH", 2000),
-    "postgres": env_int("DELETION_POSTGRES_BATCH", 5000),
+    "mongodb": env_int("DELETION_MONGODB_BATCH", 20_000),
+    "neo4j": env_int("DELETION_NEO4J_BATCH", 2_000),
+    "postgres": env_int("DELETION_POSTGRES_BATCH", 5_000),
 }
+# Longest `_id: {$in: [...]}` list sent to MongoDB: FerretDB tests each scanned document
+# against the list one by one, so long lists cost more than extra round trips.
+DELETION_MONGODB_ID_LIST = env_int("DELETION_MONGODB_ID_LIST", 1_000)
 # At most this many progress messages a second per job (step changes and the end always go).
 DELETION_PROGRESS_PER_SECOND = float(env("DELETION_PROGRESS_PER_SECOND", "10"))
 # A running job whose worker has not reported for this long is presumed crashed and re-enqueued.

@@ -26,8 +26,12 @@ class MongoTarget:
 
     def find(self, target_id: str) -> TargetFound | None:
         projection = {self.label_field: 1, **{f: 1 for f in self.keep_fields}}
-        doc = mongo.database(_db(self.database))[self.collection].find_one(
-            {"_id": {"$in": mongo.key_candidates(target_id)}}, projection
+        collection = mongo.database(_db(self.database))[self.collection]
+        # One exact lookup per candidate key: FerretDB serves `_id` equality from its primary
+        # key but evaluates `$in` by scanning the collection.
+        doc = next(
+            filter(None, (collection.find_one({"_id": key}, projection) for key in mongo.key_candidates(target_id))),
+            None,
         )
         if doc is None:
             return None
@@ -62,7 +66,7 @@ class CollectIds:
 @dataclass(frozen=True)
 class MongoDocs:
     """Documents of one collection, matched by collected ids, a field equal to the target's ref,
-    or (match="target") the target document itself."""
+    or (match_target) the target document itself."""
 
     entity: str
     collection: str
@@ -71,29 +75,24 @@ class MongoDocs:
     match_target: bool = False
     database: str = "MONGODB_DB"  # the setting that names the database
 
-    def _query(self, scope: Scope) -> dict | None:
-        if self.match_target:
-            return {"_id": {"$in": scope.keys}}
-        if self.field:
-            return {self.field: scope.ref}
-        return None
-
     def count(self, scope: Scope) -> int:
         db = _db(self.database)
         total = 0
-        if self.collected:
-            for ids in scope.ids(self.collected, settings.DELETION_BATCH_SIZE["mongodb"]):
-                total += mongo.count(db, self.collection, {"_id": {"$in": ids}})
-        query = self._query(scope)
-        if query is not None:
-            total += mongo.count(db, self.collection, query)
+        for ids in self._id_lists(scope):
+            total += mongo.count(db, self.collection, mongo.ids_filter(ids))
+        if self.field:
+            total += mongo.count(db, self.collection, {self.field: scope.ref})
         return total
 
     def delete(self, scope: Scope, batch_size: int) -> Iterator[int]:
         db = _db(self.database)
-        if self.collected:
-            for ids in scope.ids(self.collected, batch_size):
-                yield mongo.delete_ids(db, self.collection, ids)
-        query = self._query(scope)
-        if query is not None:
-            yield from mongo.delete_matching(db, self.collection, query, batch_size)
+        for ids in self._id_lists(scope):
+            yield mongo.delete_ids(db, self.collection, ids)
+        if self.field:
+            yield from mongo.delete_matching(db, self.collection, {self.field: scope.ref}, batch_size)
+
+    def _id_lists(self, scope: Scope) -> Iterator[list]:
+        if self.match_target:
+            yield scope.keys
+        elif self.collected:
+            yield from scope.ids(self.collected, settings.DELETION_MONGODB_ID_LIST)

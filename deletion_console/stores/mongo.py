@@ -51,9 +51,16 @@ def count(db: str, collection: str, query: dict) -> int:
     return database(db)[collection].count_documents(query)
 
 
-def stream_ids(db: str, collection: str, query: dict, batch_size: int) -> Iterator[list]:
+def ids_filter(ids: list) -> dict:
+    # A single key is looked up by equality, which FerretDB answers from its primary key.
+    return {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
+
+
+def stream_ids(db: str, collection: str, query: dict, batch_size: int, sort: bool = False) -> Iterator[list]:
     """Yield the matching _ids in lists of at most batch_size, holding one batch at a time."""
-    cursor = database(db)[collection].find(query, {"_id": 1}, batch_size=batch_size)
+    cursor = database(db)[collection].find(query, {"_id": 1}, batch_size=min(batch_size, 10_000))
+    if sort:
+        cursor = cursor.sort("_id", 1)
     batch = []
     for doc in cursor:
         batch.append(doc["_id"])
@@ -68,20 +75,35 @@ def delete_ids(db: str, collection: str, ids: Iterable) -> int:
     ids = list(ids)
     if not ids:
         return 0
-    return database(db)[collection].delete_many({"_id": {"$in": ids}}).deleted_count
+    return database(db)[collection].delete_many(ids_filter(ids)).deleted_count
 
 
 def delete_matching(db: str, collection: str, query: dict, batch_size: int) -> Iterator[int]:
-    """Delete everything matching query, one bounded _id batch per round trip.
+    """Delete everything matching query in slices of at most batch_size, one round trip each.
 
-    FerretDB turns delete_many into one SQL statement binding every matched _id, so an
-    unbounded delete_many on a large collection would blow the SQL parameter limit.
-    Repeats until a pass finds nothing, so documents written during the pass are caught too.
+    FerretDB evaluates every filter but plain _id equality by scanning the collection, and an
+    `_id: {$in: [...]}` list costs more the longer it is; so each slice is the query narrowed
+    to a contiguous `_id` range taken from one sorted pass over the matching ids: one scan per
+    slice whatever its size. A slice must still stay bounded because FerretDB binds every
+    matched _id of a delete into one SQL statement. Repeats until a pass finds nothing, so
+    documents written during the pass are caught too.
     """
+    coll = database(db)[collection]
     while True:
         found = False
-        for ids in stream_ids(db, collection, query, batch_size):
+        for ids in stream_ids(db, collection, query, batch_size, sort=True):
             found = True
-            yield delete_ids(db, collection, ids)
+            for low, high in _same_type_runs(ids):
+                yield coll.delete_many({"$and": [query, {"_id": {"$gte": low, "$lte": high}}]}).deleted_count
         if not found:
             return
+
+
+def _same_type_runs(sorted_ids: list) -> Iterator[tuple]:
+    # Range operators only match values of the bound's own BSON type, and a sorted batch may
+    # hold string _ids followed by ObjectIds: one range per run of one type.
+    start = 0
+    for i in range(1, len(sorted_ids) + 1):
+        if i == len(sorted_ids) or type(sorted_ids[i]) is not type(sorted_ids[start]):
+            yield sorted_ids[start], sorted_ids[i - 1]
+            start = i
