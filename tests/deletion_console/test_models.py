@@ -40,4 +40,7 @@ def test_job_events_can_be_added_but_never_changed_or_removed():
         JobEvent.objects.filter(job=job).update(message="rewritten")
     with pytest.raises(AppendOnlyError):
         JobEvent.objects.filter(job=job).delete()
+    # bulk_update runs in an atomic block of its own; a savepoint keeps the test's transaction usable.
+    with pytest.raises(AppendOnlyError), transaction.atomic():
+        JobEvent.objects.bulk_update([event], ["message"])
     assert JobEvent.objects.get(pk=event.pk).message == ""
