@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobStatus
@@ -40,11 +40,12 @@ def stale_before():
 
 
 def stalled_jobs() -> QuerySet[DeletionJob]:
-    """Active jobs nobody has reported on for too long: their worker is presumed gone."""
-    cutoff = stale_before()
-    return DeletionJob.objects.filter(status__in=ACTIVE_STATUSES).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
-    )
+    """Running jobs nobody has reported on for too long: their worker is presumed gone.
+
+    Pending jobs are not stalled: their first step may be waiting behind other jobs in the
+    queue, and a chain that could not be queued at all fails the job at once (see services).
+    """
+    return DeletionJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale_before())
 
 
 def jobs_needing_attention() -> QuerySet[DeletionJob]:

@@ -1,14 +1,18 @@
 """Writes on deletion jobs: request, cancel, resume, and (re)enqueue the step chain."""
 
+from functools import partial
+
 from celery import chain
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from deletion_console.engine.plan import STEPS
 from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.jobs import active_job_for, was_deleted_before
 from deletion_console.services import progress
 from deletion_console.services.preview import Preview, preview
+from deletion_console.stores import errors
 
 
 class DeletionRefused(Exception):
@@ -116,7 +120,21 @@ def _enqueue_on_commit(job: DeletionJob, from_step: str) -> None:
 
     steps = STEPS[STEPS.index(from_step or STEPS[0]) :]
     signature = chain(run_step.si(str(job.pk), step, job.run) for step in steps)
-    transaction.on_commit(signature.delay)
+    transaction.on_commit(partial(_send, job.pk, steps[0], signature))
+
+
+def _send(job_id, step: str, signature) -> None:
+    # Without this, a job whose chain never reached the broker would stay pending forever.
+    try:
+        signature.delay()
+    except OperationalError as exc:
+        progress.fail(
+            job_id,
+            step,
+            attempt=0,
+            reason=f"could not queue the job: {errors.describe(exc)}",
+            warning="Nothing was deleted by this run; resume the job once the broker (Redis) is reachable.",
+        )
 
 
 def _by(user) -> str:

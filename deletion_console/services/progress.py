@@ -5,6 +5,7 @@ worker never overwrites a cancel flag set by the web at the same moment), bumps 
 number, appends the audit event, and sends the progress message after commit.
 """
 
+import logging
 import time
 
 from asgiref.sync import async_to_sync
@@ -16,6 +17,7 @@ from django.utils import timezone
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.jobs import job_snapshot
 
+log = logging.getLogger(__name__)
 _last_sent: dict[str, float] = {}
 
 
@@ -39,18 +41,24 @@ def broadcast_on_commit(job: DeletionJob, force: bool = False) -> None:
 
 
 def _send(job_id: str, snapshot: dict) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group_name(job_id), {"type": "job.update", "job": snapshot})
+    # Best effort: the job row is the truth and pages resync from a snapshot, so a Redis outage
+    # must cost a progress message, never the step that was recording its work.
+    try:
+        async_to_sync(get_channel_layer().group_send)(group_name(job_id), {"type": "job.update", "job": snapshot})
+    except Exception:
+        log.warning("Could not send progress of deletion job %s", job_id, exc_info=True)
 
 
-def _change(job_id, mutate, *, event: dict | None = None, force: bool = False) -> DeletionJob:
+def _change(job_id, mutate, *, event=None, force: bool = False) -> DeletionJob:
+    """`event` is the audit event's fields, or a function of the changed job returning them."""
     with transaction.atomic():
         job = DeletionJob.objects.select_for_update().get(pk=job_id)
         mutate(job)
         job.heartbeat_at = timezone.now()
         touch(job)
         job.save()
+        if callable(event):
+            event = event(job)
         if event:
             JobEvent.objects.create(job=job, **event)
         broadcast_on_commit(job, force=force)
@@ -163,9 +171,11 @@ def succeed(job_id, seconds: float, attempt: int) -> DeletionJob:
         job.finished_at = now
         _step_state(job, "complete", state="done", finished_at=now.isoformat(), seconds=round(seconds, 3))
 
-    event = {"step": "complete", "kind": "succeeded", "attempt": attempt, "seconds": seconds, "counts": {"deleted": 0}}
-    job = _change(job_id, mutate, event=event, force=True)
-    return job
+    def event(job):
+        counts = {"deleted": job.total_deleted}
+        return {"step": "complete", "kind": "succeeded", "attempt": attempt, "seconds": seconds, "counts": counts}
+
+    return _change(job_id, mutate, event=event, force=True)
 
 
 def _percent(job: DeletionJob) -> float:

@@ -21,7 +21,7 @@ def console(transactional_db):
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "deletion_console.asgi:application"],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": worker.test_database_url()},
+        env={**os.environ, "DATABASE_URL": worker.console_database_url()},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

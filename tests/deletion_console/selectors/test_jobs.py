@@ -27,3 +27,11 @@ def test_jobs_needing_attention_are_the_failed_and_the_stalled(settings):
     DeletionJobFactory(status=JobStatus.RUNNING, heartbeat_at=timezone.now())
 
     assert set(jobs_needing_attention()) == {failed, stale}
+
+
+def test_a_pending_job_waiting_in_the_queue_is_not_stalled(settings):
+    settings.DELETION_HEARTBEAT_STALE_SECONDS = 60
+    waiting = DeletionJobFactory(status=JobStatus.PENDING, heartbeat_at=None)
+    DeletionJobFactory._meta.model.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+    assert not stalled_jobs().exists()
