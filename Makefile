@@ -56,4 +56,4 @@ migrations-check: install
 
 bench: install
 	STACK_INSTANCE=test scripts/stack.sh up
-	$(TEST_ENV) && $(PY) manage.py benchmark_deletion $(BENCH_ARGS)
+	$(TEST_ENV) && $(PY) manage.py migrate -v0 && $(PY) manage.py benchmark_deletion $(BENCH_ARGS)
