@@ -1,7 +1,7 @@
 from django import forms
 
+from deletion_console.services.confirmation import mismatch_message, name_matches
 from deletion_console.services.preview import Preview
-from deletion_console.web.confirmation import mismatch_message, name_matches
 
 
 class CampaignSearchForm(forms.Form):

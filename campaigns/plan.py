@@ -35,7 +35,12 @@ CAMPAIGN_PLAN = Plan(
     stores={
         "mongodb": (
             MongoDocs("campaign_events", "campaign_events", field="campaign_id"),
-            *(MongoDocs(entity, collection, collected=entity) for entity, collection, _, _ in CHILDREN),
+            # By collected id (legacy children have no back-reference), then by back-reference:
+            # a child written after the collect step is deleted too, and verify would see it.
+            *(
+                MongoDocs(entity, collection, collected=entity, field="campaign_id")
+                for entity, collection, _, _ in CHILDREN
+            ),
             # Last: while it exists, a resumed or repeated job can still find the legacy id arrays.
             MongoDocs("campaigns", "campaigns", match_target=True),
         ),

@@ -8,12 +8,13 @@ from django.shortcuts import redirect, render
 
 from campaigns.forms import CampaignSearchForm, ConfirmDeletionForm
 from campaigns.selectors import KIND, campaign_page
+from deletion_console.engine.plan import STORE_LABELS
 from deletion_console.permissions import can_request_deletion, deletion_permission_required
 from deletion_console.selectors.jobs import active_job_for
 from deletion_console.services import jobs as job_services
 from deletion_console.services.preview import preview
 from deletion_console.stores import errors
-from deletion_console.web.presenters import STORE_LABELS, progress_url
+from deletion_console.web.presenters import progress_url
 
 
 def _store_unavailable(request, exc, template, context):

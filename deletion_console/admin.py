@@ -9,12 +9,12 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from deletion_console.engine.plan import STEPS
+from deletion_console.engine.plan import STEPS, STORE_LABELS
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.permissions import REQUEST_DELETION
 from deletion_console.selectors.jobs import jobs_needing_attention, stale_before
 from deletion_console.services import jobs as job_services
-from deletion_console.web.presenters import STORE_LABELS, in_plan_order, progress_url
+from deletion_console.web.presenters import in_plan_order, progress_url
 
 
 class ReadOnlyAdminMixin:

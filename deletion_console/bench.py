@@ -52,6 +52,9 @@ def run(*, events: int, children: int, players: int, seed: int) -> Result:
     seeded = create_campaign(spec, rng)
     seed_seconds = time.monotonic() - started
 
+    # Another worker on the queue could take the job, and the memory read would be the wrong one.
+    if app.control.ping(timeout=1.0):
+        raise RuntimeError("Other Celery workers are running (stop `make run` first): the benchmark needs its own.")
     worker = _start_worker()
     try:
         idle = _rss_mb(worker.pid, "VmRSS")
@@ -60,7 +63,8 @@ def run(*, events: int, children: int, players: int, seed: int) -> Result:
         preview_seconds = time.monotonic() - started
         started = time.monotonic()
         job = jobs.request_deletion(kind="campaign", target_id=seeded.id, confirmed=confirmed)
-        while job.status not in TERMINAL_STATUSES:
+        deadline = time.monotonic() + 3600
+        while job.status not in TERMINAL_STATUSES and time.monotonic() < deadline:
             time.sleep(0.2)
             job = DeletionJob.objects.get(pk=job.pk)
         total = time.monotonic() - started

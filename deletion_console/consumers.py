@@ -7,17 +7,23 @@ from deletion_console.models import DeletionJob
 from deletion_console.selectors.jobs import job_snapshot, user_can_view_job
 from deletion_console.services.progress import group_name
 
+DENIED = 4403  # the page stops reconnecting on this code
+
 
 class JobProgressConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.job_id = str(self.scope["url_route"]["kwargs"]["job_id"])
-        snapshot = await self._snapshot_if_allowed()
-        if snapshot is None:
-            await self.close(code=4403)
-            return
+        # Join the group before reading the snapshot, so no update falls between the two;
+        # the page drops whatever is older than the snapshot's sequence number.
         self.group = group_name(self.job_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        snapshot = await self._snapshot_if_allowed()
         await self.accept()
+        if snapshot is None:
+            # Closing after the handshake is the only way the browser sees this code; a
+            # refused handshake reaches it as a bare 1006 and it would reconnect forever.
+            await self.close(code=DENIED)
+            return
         await self.send_json({"type": "snapshot", "job": snapshot})
 
     async def disconnect(self, code):

@@ -109,6 +109,8 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-deletion-jobs": {
         "task": "deletion_console.tasks.requeue_stalled_jobs",
         "schedule": float(env("DELETION_WATCHDOG_INTERVAL_SECONDS", "30")),
+        # A round that waited in the queue past the next one is stale: do not let them pile up.
+        "options": {"expires": float(env("DELETION_WATCHDOG_INTERVAL_SECONDS", "30"))},
     },
 }
 # Topic exchange on the broker that announces finished deletions to other services.

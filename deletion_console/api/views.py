@@ -12,8 +12,8 @@ from deletion_console.models import DeletionJob
 from deletion_console.permissions import CanRequestDeletion
 from deletion_console.selectors.jobs import active_job_for, get_job, job_snapshot, user_can_view_job
 from deletion_console.services import jobs as job_services
+from deletion_console.services.confirmation import mismatch_message, name_matches
 from deletion_console.services.preview import preview
-from deletion_console.web.confirmation import mismatch_message, name_matches
 
 
 def _conflict(job: DeletionJob, message: str) -> Response:

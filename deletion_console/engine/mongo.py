@@ -79,10 +79,14 @@ class MongoDocs:
         db = _db(self.database)
         total = 0
         for ids in self._id_lists(scope):
-            total += mongo.count(db, self.collection, mongo.ids_filter(ids))
+            total += mongo.count(db, self.collection, self._not_counted_by_field(mongo.ids_filter(ids), scope))
         if self.field:
             total += mongo.count(db, self.collection, {self.field: scope.ref})
         return total
+
+    def _not_counted_by_field(self, query: dict, scope: Scope) -> dict:
+        # A document both collected and carrying the owner field is counted once, by the field.
+        return {"$and": [query, {self.field: {"$ne": scope.ref}}]} if self.field else query
 
     def delete(self, scope: Scope, batch_size: int) -> Iterator[int]:
         db = _db(self.database)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 STORE_STEPS = ("mongodb", "neo4j", "postgres")
+STORE_LABELS = {"mongodb": "MongoDB", "neo4j": "Neo4j", "postgres": "PostgreSQL"}
 STEPS = ("validate", "collect", *STORE_STEPS, "verify", "complete")
 
 

@@ -62,7 +62,8 @@ def ensure_mongo_indexes() -> None:
         db = mongo.database(getattr(settings, database_setting))
         for collection, field in fields.items():
             # create_index is a no-op when an identical index exists.
-            db[collection].create_index(field)
+            # Compound with _id: the engine filters by owner and walks the matches in _id order.
+            db[collection].create_index([(field, 1), ("_id", 1)])
 
 
 def graph_index_statements() -> dict[str, str]:

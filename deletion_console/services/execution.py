@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from deletion_console.engine.plan import STORE_STEPS, Plan, get_plan
+from deletion_console.engine.plan import STORE_LABELS, STORE_STEPS, Plan, get_plan
 from deletion_console.engine.scope import JobScope, LiveScope
 from deletion_console.models import TERMINAL_STATUSES, CollectedId, DeletionJob
 from deletion_console.services import announce, progress
 from deletion_console.stores import errors, mongo
-
-STORE_NAMES = {"mongodb": "MongoDB", "neo4j": "Neo4j", "postgres": "PostgreSQL"}
 
 
 @dataclass(frozen=True)
@@ -38,53 +36,74 @@ class ResidueFound(Exception):
     pass
 
 
+# Once every store step has run, finishing is the truthful outcome: a cancel then is ignored.
+CANCELLABLE_STEPS = ("validate", "collect", *STORE_STEPS)
+
+
 def run_step(job_id, step: str, run: int, attempt: int) -> Outcome:
     job = DeletionJob.objects.get(pk=job_id)
-    if job.run != run or job.status in TERMINAL_STATUSES:
-        return STOP  # superseded by a newer run (resume, watchdog) or already over
-    if job.cancel_requested:
-        _cancel(job, step)
+    if job.run != run or job.status in TERMINAL_STATUSES or _done_in_run(job, step, run):
+        # Superseded by a newer run (resume, watchdog), already over, or a re-delivered message
+        # for a step this run has finished (its successor was queued before the ack).
         return STOP
+    if job.cancel_requested and step in CANCELLABLE_STEPS:
+        _cancel(job, step, run)
+        return STOP
+    try:
+        return _run(job, step, run, attempt)
+    except progress.Superseded:
+        return STOP
+
+
+def _run(job: DeletionJob, step: str, run: int, attempt: int) -> Outcome:
     plan = get_plan(job.kind)
     started = time.monotonic()
-    progress.start_step(job_id, step, attempt)
+    progress.start_step(job.pk, step, attempt, run=run)
     try:
-        counts = STEP_RUNNERS[step](job_id, plan, step, attempt)
+        counts = STEP_RUNNERS[step](job.pk, plan, step, attempt, run)
     except Cancelled:
-        _cancel(DeletionJob.objects.get(pk=job_id), step)
+        _cancel(DeletionJob.objects.get(pk=job.pk), step, run)
         return STOP
+    except progress.Superseded:
+        raise
     except Exception as exc:
-        return _handle_error(job_id, step, attempt, exc)
+        return _handle_error(job.pk, step, run, attempt, exc)
     if step == "complete":
-        job = progress.succeed(job_id, time.monotonic() - started, attempt)
-        announce.deletion_finished(job)
+        finished = progress.succeed(job.pk, time.monotonic() - started, attempt, run=run)
+        announce.deletion_finished(finished)
         return CONTINUE
-    progress.finish_step(job_id, step, time.monotonic() - started, attempt, counts)
+    progress.finish_step(job.pk, step, time.monotonic() - started, attempt, counts, run=run)
     return CONTINUE
 
 
-def _handle_error(job_id, step: str, attempt: int, exc: Exception) -> Outcome:
+def _done_in_run(job: DeletionJob, step: str, run: int) -> bool:
+    state = job.steps.get(step, {})
+    return state.get("state") == "done" and state.get("run") == run
+
+
+def _handle_error(job_id, step: str, run: int, attempt: int, exc: Exception) -> Outcome:
     reason = errors.describe(exc)
     if errors.is_transient(exc) and attempt <= settings.DELETION_MAX_RETRIES:
         delay = settings.DELETION_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-        progress.retrying(job_id, step, attempt, reason, delay)
+        progress.retrying(job_id, step, attempt, reason, delay, run=run)
         return Outcome(proceed=False, retry_in=delay)
     if errors.is_transient(exc):
         reason = f"{reason} (gave up after {attempt} attempts)"
-    job = progress.fail(job_id, step, attempt, reason, _state_of_data(DeletionJob.objects.get(pk=job_id), step))
+    warning = state_of_data(DeletionJob.objects.get(pk=job_id), step)
+    job = progress.fail(job_id, step, attempt, reason, warning, run=run)
     announce.deletion_finished(job)
     return STOP
 
 
-def _cancel(job: DeletionJob, step: str) -> None:
-    job = progress.cancelled(job.pk, step, f"Cancelled during {step}. {_removed_summary(job)}")
+def _cancel(job: DeletionJob, step: str, run: int | None) -> None:
+    job = progress.cancelled(job.pk, step, f"Cancelled during {step}. {removed_summary(job)}", run=run)
     announce.deletion_finished(job)
 
 
 # --- the steps -------------------------------------------------------------------------------
 
 
-def validate(job_id, plan: Plan, step: str, attempt: int) -> dict:
+def validate(job_id, plan: Plan, step: str, attempt: int, run: int | None = None) -> dict:
     job = DeletionJob.objects.get(pk=job_id)
     found = plan.target.find(job.target_id)
     if found is None:
@@ -92,15 +111,17 @@ def validate(job_id, plan: Plan, step: str, attempt: int) -> dict:
             job_id,
             {"found": False, "ref": job.target_id},
             warning=f"The {plan.target.noun} itself was already gone; removing whatever of it remains.",
+            run=run,
         )
         return {}
     plan.target.hide(found)
     keys = [mongo.encode_key(key) for key in found.keys]
-    progress.record_facts(job_id, {"found": True, "ref": str(found.keys[0]), "keys": keys, "label": found.label})
+    facts = {"found": True, "ref": str(found.keys[0]), "keys": keys, "label": found.label}
+    progress.record_facts(job_id, facts, run=run)
     return {}
 
 
-def collect(job_id, plan: Plan, step: str, attempt: int) -> dict:
+def collect(job_id, plan: Plan, step: str, attempt: int, run: int | None = None) -> dict:
     job = DeletionJob.objects.get(pk=job_id)
     scope = LiveScope(plan, job.target_id)
     batch_size = settings.DELETION_BATCH_SIZE["mongodb"]
@@ -120,30 +141,38 @@ def collect(job_id, plan: Plan, step: str, attempt: int) -> dict:
     return totals
 
 
-def delete_from_store(job_id, plan: Plan, step: str, attempt: int) -> dict:
+def delete_from_store(job_id, plan: Plan, step: str, attempt: int, run: int | None = None) -> dict:
     scope = JobScope(DeletionJob.objects.get(pk=job_id))
     batch_size = settings.DELETION_BATCH_SIZE[step]
     deleted = {}
     for item in plan.items(step):
         for count in item.delete(scope, batch_size):
             deleted[item.entity] = deleted.get(item.entity, 0) + count
-            job = progress.record_batch(job_id, step, step, item.entity, count, attempt)
+            job = progress.record_batch(job_id, step, step, item.entity, count, attempt, run=run)
             if job.cancel_requested:
                 raise Cancelled()
     return deleted
 
 
-def verify(job_id, plan: Plan, step: str, attempt: int) -> dict:
+def verify(job_id, plan: Plan, step: str, attempt: int, run: int | None = None) -> dict:
     scope = JobScope(DeletionJob.objects.get(pk=job_id))
-    residue = {store: {item.entity: item.count(scope) for item in plan.items(store)} for store in STORE_STEPS}
-    progress.record_residue(job_id, residue)
-    left = [f"{STORE_NAMES[s]} {entity}: {n}" for s, entities in residue.items() for entity, n in entities.items() if n]
+    residue = {}
+    for store in STORE_STEPS:
+        residue[store] = {item.entity: item.count(scope) for item in plan.items(store)}
+        # Counting a large store takes a while: a heartbeat per store keeps the watchdog away.
+        progress.record_heartbeat(
+            job_id, step, f"counted {STORE_LABELS[store]} residue", residue[store], attempt, run=run
+        )
+    progress.record_residue(job_id, residue, run=run)
+    left = [
+        f"{STORE_LABELS[s]} {entity}: {n}" for s, entities in residue.items() for entity, n in entities.items() if n
+    ]
     if left:
         raise ResidueFound("residue remains after deletion (" + ", ".join(left) + ")")
     return {"residue": 0}
 
 
-def complete(job_id, plan: Plan, step: str, attempt: int) -> dict:
+def complete(job_id, plan: Plan, step: str, attempt: int, run: int | None = None) -> dict:
     # Collected ids have served their purpose once the result is proven.
     with transaction.atomic():
         CollectedId.objects.filter(job_id=job_id).delete()
@@ -167,20 +196,22 @@ def _check_cancel(job_id) -> None:
 # --- what a failure or cancel leaves behind ---------------------------------------------------
 
 
-def _removed_summary(job: DeletionJob) -> str:
+def removed_summary(job: DeletionJob) -> str:
     removed = job.total_deleted
-    parts = [f"{STORE_NAMES[s]} {sum(e.values()):,}" for s, e in job.counts.items() if sum(e.values())]
+    parts = [f"{STORE_LABELS[s]} {sum(e.values()):,}" for s, e in job.counts.items() if sum(e.values())]
     if not removed:
         return "Nothing had been removed."
     return f"Already removed {removed:,} entities ({', '.join(parts)}); the rest remains until the job is resumed."
 
 
-def _state_of_data(job: DeletionJob, failed_step: str) -> str:
+def state_of_data(job: DeletionJob, failed_step: str) -> str:
     """Say which stores are already cleaned and which still hold the target's data."""
-    done = [STORE_NAMES[s] for s in STORE_STEPS if job.steps.get(s, {}).get("state") == "done"]
+    done = [STORE_LABELS[s] for s in STORE_STEPS if job.steps.get(s, {}).get("state") == "done"]
     if failed_step in STORE_STEPS:
-        remains = f"{STORE_NAMES[failed_step]} step failed: {STORE_NAMES[failed_step]} data of this {job.kind} remains"
-        pending = [STORE_NAMES[s] for s in STORE_STEPS[STORE_STEPS.index(failed_step) + 1 :]]
+        remains = (
+            f"{STORE_LABELS[failed_step]} step failed: {STORE_LABELS[failed_step]} data of this {job.kind} remains"
+        )
+        pending = [STORE_LABELS[s] for s in STORE_STEPS[STORE_STEPS.index(failed_step) + 1 :]]
         later = f"; {', '.join(pending)} not yet touched" if pending else ""
         head = f"{' and '.join(done)} data removed; " if done else ""
         return f"{head}{remains}{later} until the job is resumed."

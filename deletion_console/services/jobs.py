@@ -1,5 +1,6 @@
 """Writes on deletion jobs: request, cancel, resume, and (re)enqueue the step chain."""
 
+import logging
 from functools import partial
 
 from celery import chain
@@ -7,12 +8,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from deletion_console.engine.plan import STEPS
+from deletion_console.engine.plan import STEPS, STORE_STEPS
 from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobEvent, JobStatus
-from deletion_console.selectors.jobs import active_job_for, was_deleted_before
+from deletion_console.selectors.jobs import active_job_for, stale_before, was_deleted_before
 from deletion_console.services import progress
+from deletion_console.services.execution import CANCELLABLE_STEPS, removed_summary, state_of_data
 from deletion_console.services.preview import Preview, preview
 from deletion_console.stores import errors
+
+log = logging.getLogger(__name__)
 
 
 class DeletionRefused(Exception):
@@ -66,15 +70,28 @@ def request_deletion(*, kind: str, target_id: str, user=None, confirmed: Preview
 
 
 def cancel(job_id, user=None) -> DeletionJob:
-    """Ask a job to stop; it does so between two batches, never in the middle of one."""
+    """Ask a job to stop; it does so between two batches, never in the middle of one.
+
+    A pending job has deleted nothing, so it is cancelled at once (its queued step, if it ever
+    runs, finds the job over and stands down): it does not depend on a worker being up.
+    """
     with transaction.atomic():
         job = DeletionJob.objects.select_for_update().get(pk=job_id)
         if job.status not in ACTIVE_STATUSES:
             raise JobStateError(f"Job {job.pk} is {job.status}; only a pending or running job can be cancelled.")
+        if job.current_step not in CANCELLABLE_STEPS:
+            raise JobStateError(
+                f"Job {job.pk} has deleted everything and is verifying the result; it cannot be cancelled."
+            )
+        JobEvent.objects.create(job=job, step=job.current_step, kind="cancel-requested", message=_by(user))
+        if job.status == JobStatus.PENDING:
+            job.cancel_requested = True
+            job.save(update_fields=["cancel_requested"])
+            progress.cancelled(job.pk, job.current_step, f"Cancelled before it started. {removed_summary(job)}")
+            return DeletionJob.objects.get(pk=job.pk)
         job.cancel_requested = True
         progress.touch(job)
         job.save(update_fields=["cancel_requested", "seq"])
-        JobEvent.objects.create(job=job, step=job.current_step, kind="cancel-requested", message=_by(user))
         progress.broadcast_on_commit(job, force=True)
     return job
 
@@ -86,16 +103,23 @@ def resume(job_id, user=None) -> DeletionJob:
             job = DeletionJob.objects.select_for_update().get(pk=job_id)
             if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
                 raise JobStateError(f"Job {job.pk} is {job.status}; only a failed or cancelled job can be resumed.")
+            # Residue found by verify is deleted by the store steps, not by verifying again.
+            from_step = STORE_STEPS[0] if job.current_step == "verify" else job.current_step
+            # The old warnings described the data before this run; the audit trail keeps them.
+            previous = " ".join([job.error, *job.warnings]).strip()
             job.status = JobStatus.PENDING
             job.cancel_requested = False
             job.error = ""
+            job.warnings = []
             job.finished_at = None
+            job.current_step = from_step
             job.run += 1
             job.attempt = 0
             progress.touch(job)
             job.save()
-            JobEvent.objects.create(job=job, step=job.current_step, kind="resumed", message=_by(user))
-            _enqueue_on_commit(job, job.current_step)
+            message = f"{_by(user)}; before: {previous}" if previous else _by(user)
+            JobEvent.objects.create(job=job, step=from_step, kind="resumed", message=message)
+            _enqueue_on_commit(job, from_step)
     except IntegrityError:
         raise ActiveJobExists(active_job_for(job.kind, job.target_id)) from None
     return job
@@ -105,35 +129,41 @@ def requeue(job: DeletionJob, reason: str) -> None:
     """Start a new run of an active job from its current step (the watchdog's recovery)."""
     with transaction.atomic():
         job = DeletionJob.objects.select_for_update().get(pk=job.pk)
-        if job.status not in ACTIVE_STATUSES:
+        # Checked again under the lock: the worker may have reported, or the job ended, since.
+        if job.status != JobStatus.RUNNING or (job.heartbeat_at and job.heartbeat_at >= stale_before()):
             return
         job.run += 1
         job.heartbeat_at = timezone.now()
         progress.touch(job)
         job.save(update_fields=["run", "heartbeat_at", "seq"])
         JobEvent.objects.create(job=job, step=job.current_step, kind="requeued", message=reason)
-        _enqueue_on_commit(job, job.current_step)
+        _enqueue_on_commit(job, job.current_step, fail_if_unqueued=False)
 
 
-def _enqueue_on_commit(job: DeletionJob, from_step: str) -> None:
+def _enqueue_on_commit(job: DeletionJob, from_step: str, fail_if_unqueued: bool = True) -> None:
     from deletion_console.tasks import run_step
 
     steps = STEPS[STEPS.index(from_step or STEPS[0]) :]
     signature = chain(run_step.si(str(job.pk), step, job.run) for step in steps)
-    transaction.on_commit(partial(_send, job.pk, steps[0], signature))
+    transaction.on_commit(partial(_send, job.pk, steps[0], signature, fail_if_unqueued))
 
 
-def _send(job_id, step: str, signature) -> None:
+def _send(job_id, step: str, signature, fail_if_unqueued: bool) -> None:
     # Without this, a job whose chain never reached the broker would stay pending forever.
+    # The watchdog's own requeue just tries again on its next round instead.
     try:
         signature.delay()
     except OperationalError as exc:
+        if not fail_if_unqueued:
+            log.warning("Could not requeue deletion job %s: %s", job_id, exc)
+            return
+        job = DeletionJob.objects.get(pk=job_id)
         progress.fail(
             job_id,
             step,
             attempt=0,
             reason=f"could not queue the job: {errors.describe(exc)}",
-            warning="Nothing was deleted by this run; resume the job once the broker (Redis) is reachable.",
+            warning=f"{state_of_data(job, step)} Resume it once the broker (Redis) is reachable.",
         )
 
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from deletion_console.models import DeletionJob, JobEvent, JobStatus
+from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.jobs import job_snapshot
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,10 @@ def broadcast_on_commit(job: DeletionJob, force: bool = False) -> None:
     now = time.monotonic()
     if not force and now - _last_sent.get(key, 0.0) < 1.0 / settings.DELETION_PROGRESS_PER_SECOND:
         return
-    _last_sent[key] = now
+    if job.status in TERMINAL_STATUSES:
+        _last_sent.pop(key, None)  # a long-lived worker must not keep one entry per job forever
+    else:
+        _last_sent[key] = now
     snapshot = job_snapshot(job)
     transaction.on_commit(lambda: _send(key, snapshot))
 
@@ -49,10 +52,20 @@ def _send(job_id: str, snapshot: dict) -> None:
         log.warning("Could not send progress of deletion job %s", job_id, exc_info=True)
 
 
-def _change(job_id, mutate, *, event=None, force: bool = False) -> DeletionJob:
-    """`event` is the audit event's fields, or a function of the changed job returning them."""
+class Superseded(Exception):
+    """The job moved on (a newer run, or it ended) while this run was still working on it."""
+
+
+def _change(job_id, mutate, *, event=None, force: bool = False, run: int | None = None) -> DeletionJob:
+    """`event` is the audit event's fields, or a function of the changed job returning them.
+
+    With `run`, the change is refused unless that run is still the job's live one: a worker
+    presumed dead by the watchdog may in fact be slow, and must not write over its successor.
+    """
     with transaction.atomic():
         job = DeletionJob.objects.select_for_update().get(pk=job_id)
+        if run is not None and (job.run != run or job.status in TERMINAL_STATUSES):
+            raise Superseded()
         mutate(job)
         job.heartbeat_at = timezone.now()
         touch(job)
@@ -69,27 +82,29 @@ def _step_state(job: DeletionJob, step: str, **fields) -> None:
     job.steps = {**job.steps, step: {**job.steps.get(step, {}), **fields}}
 
 
-def start_step(job_id, step: str, attempt: int) -> DeletionJob:
+def start_step(job_id, step: str, attempt: int, run: int | None = None) -> DeletionJob:
     def mutate(job):
         now = timezone.now()
         job.status = JobStatus.RUNNING
         job.started_at = job.started_at or now
         job.current_step = step
         job.attempt = attempt
-        _step_state(job, step, state="running", started_at=now.isoformat(), attempt=attempt)
+        _step_state(job, step, state="running", started_at=now.isoformat(), attempt=attempt, run=job.run)
 
-    return _change(job_id, mutate, event={"step": step, "kind": "started", "attempt": attempt}, force=True)
+    return _change(job_id, mutate, event={"step": step, "kind": "started", "attempt": attempt}, force=True, run=run)
 
 
-def finish_step(job_id, step: str, seconds: float, attempt: int, counts: dict | None = None) -> DeletionJob:
+def finish_step(
+    job_id, step: str, seconds: float, attempt: int, counts: dict | None = None, run: int | None = None
+) -> DeletionJob:
     def mutate(job):
         _step_state(job, step, state="done", finished_at=timezone.now().isoformat(), seconds=round(seconds, 3))
 
     event = {"step": step, "kind": "succeeded", "attempt": attempt, "seconds": seconds, "counts": counts or {}}
-    return _change(job_id, mutate, event=event, force=True)
+    return _change(job_id, mutate, event=event, force=True, run=run)
 
 
-def record_facts(job_id, facts: dict, warning: str | None = None) -> DeletionJob:
+def record_facts(job_id, facts: dict, warning: str | None = None, run: int | None = None) -> DeletionJob:
     def mutate(job):
         job.target_facts = {**job.target_facts, **facts}
         if facts.get("label"):
@@ -97,10 +112,12 @@ def record_facts(job_id, facts: dict, warning: str | None = None) -> DeletionJob
         if warning and warning not in job.warnings:
             job.warnings = [*job.warnings, warning]
 
-    return _change(job_id, mutate)
+    return _change(job_id, mutate, run=run)
 
 
-def record_batch(job_id, step: str, store: str, entity: str, deleted: int, attempt: int) -> DeletionJob:
+def record_batch(
+    job_id, step: str, store: str, entity: str, deleted: int, attempt: int, run: int | None = None
+) -> DeletionJob:
     """Add one batch's count; the returned job tells the caller whether to stop."""
 
     def mutate(job):
@@ -110,35 +127,42 @@ def record_batch(job_id, step: str, store: str, entity: str, deleted: int, attem
         job.progress = _percent(job)
 
     event = {"step": step, "kind": "batch", "attempt": attempt, "counts": {entity: deleted}}
-    return _change(job_id, mutate, event=event)
+    return _change(job_id, mutate, event=event, run=run)
 
 
-def record_heartbeat(job_id, step: str, message: str, counts: dict, attempt: int) -> DeletionJob:
+def record_heartbeat(
+    job_id, step: str, message: str, counts: dict, attempt: int, run: int | None = None
+) -> DeletionJob:
     return _change(
         job_id,
         lambda job: None,
-        event={"step": step, "kind": "batch", "attempt": attempt, "counts": counts, "message": message},
+        event={"step": step, "kind": "progress", "attempt": attempt, "counts": counts, "message": message},
+        run=run,
     )
 
 
-def record_residue(job_id, residue: dict) -> DeletionJob:
+def record_residue(job_id, residue: dict, run: int | None = None) -> DeletionJob:
     def mutate(job):
         job.residue = residue
 
-    return _change(job_id, mutate)
+    return _change(job_id, mutate, run=run)
 
 
-def retrying(job_id, step: str, attempt: int, reason: str, delay: float) -> DeletionJob:
+def retrying(job_id, step: str, attempt: int, reason: str, delay: float, run: int | None = None) -> DeletionJob:
     def mutate(job):
         _step_state(job, step, state="retrying", last_error=reason)
 
     message = f"{reason}; retrying in {delay:g} s"
     return _change(
-        job_id, mutate, event={"step": step, "kind": "retry", "attempt": attempt, "message": message}, force=True
+        job_id,
+        mutate,
+        event={"step": step, "kind": "retry", "attempt": attempt, "message": message},
+        force=True,
+        run=run,
     )
 
 
-def fail(job_id, step: str, attempt: int, reason: str, warning: str) -> DeletionJob:
+def fail(job_id, step: str, attempt: int, reason: str, warning: str, run: int | None = None) -> DeletionJob:
     def mutate(job):
         job.status = JobStatus.FAILED
         job.error = f"{step} step failed: {reason}"
@@ -147,11 +171,15 @@ def fail(job_id, step: str, attempt: int, reason: str, warning: str) -> Deletion
         _step_state(job, step, state="failed", last_error=reason, finished_at=job.finished_at.isoformat())
 
     return _change(
-        job_id, mutate, event={"step": step, "kind": "failed", "attempt": attempt, "message": reason}, force=True
+        job_id,
+        mutate,
+        event={"step": step, "kind": "failed", "attempt": attempt, "message": reason},
+        force=True,
+        run=run,
     )
 
 
-def cancelled(job_id, step: str, summary: str) -> DeletionJob:
+def cancelled(job_id, step: str, summary: str, run: int | None = None) -> DeletionJob:
     def mutate(job):
         job.status = JobStatus.CANCELLED
         job.finished_at = timezone.now()
@@ -159,11 +187,11 @@ def cancelled(job_id, step: str, summary: str) -> DeletionJob:
         _step_state(job, step, state="cancelled")
 
     return _change(
-        job_id, mutate, event={"step": step, "kind": "cancelled", "counts": {}, "message": summary}, force=True
+        job_id, mutate, event={"step": step, "kind": "cancelled", "counts": {}, "message": summary}, force=True, run=run
     )
 
 
-def succeed(job_id, seconds: float, attempt: int) -> DeletionJob:
+def succeed(job_id, seconds: float, attempt: int, run: int | None = None) -> DeletionJob:
     def mutate(job):
         now = timezone.now()
         job.status = JobStatus.SUCCEEDED
@@ -175,7 +203,7 @@ def succeed(job_id, seconds: float, attempt: int) -> DeletionJob:
         counts = {"deleted": job.total_deleted}
         return {"step": "complete", "kind": "succeeded", "attempt": attempt, "seconds": seconds, "counts": counts}
 
-    return _change(job_id, mutate, event=event, force=True)
+    return _change(job_id, mutate, event=event, force=True, run=run)
 
 
 def _percent(job: DeletionJob) -> float:

@@ -3,6 +3,7 @@
 import errno
 
 import psycopg
+from django import db
 from neo4j import exceptions as neo4j_errors
 from pymongo import errors as mongo_errors
 
@@ -14,6 +15,9 @@ TRANSIENT = (
     neo4j_errors.SessionExpired,
     neo4j_errors.TransientError,
     psycopg.OperationalError,
+    # The console's own database, reached through Django, which wraps psycopg's errors.
+    db.OperationalError,
+    db.InterfaceError,
     ConnectionError,
     TimeoutError,
 )

@@ -3,7 +3,7 @@ the job snapshot (static/js/progress.js), so labels live here and in that script
 
 from django.urls import reverse
 
-from deletion_console.engine.plan import STEPS, STORE_STEPS, UnknownKind, get_plan
+from deletion_console.engine.plan import STEPS, STORE_LABELS, STORE_STEPS, UnknownKind, get_plan
 from deletion_console.models import DeletionJob, JobStatus
 from deletion_console.selectors.jobs import job_snapshot
 
@@ -16,7 +16,6 @@ STEP_LABELS = {
     "verify": "Verify zero residue",
     "complete": "Complete",
 }
-STORE_LABELS = {"mongodb": "MongoDB", "neo4j": "Neo4j", "postgres": "PostgreSQL"}
 
 
 def progress_url(job: DeletionJob) -> str:

@@ -33,10 +33,13 @@ def _connect(job_id, user=None):
 
     async def attempt():
         communicator = WebsocketCommunicator(application, f"/ws/deletions/{job_id}/", headers=headers)
-        connected, code = await communicator.connect(timeout=TIMEOUT)
-        if connected:
-            await communicator.disconnect()
-        return connected, code
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        assert connected
+        first = await communicator.receive_output(timeout=TIMEOUT)
+        await communicator.disconnect()
+        if first["type"] == "websocket.close":
+            return False, first["code"]
+        return True, None
 
     return async_to_sync(attempt)()
 

@@ -6,12 +6,12 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from deletion_console.engine.plan import STORE_LABELS
 from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobStatus
 from deletion_console.selectors.jobs import get_job
 from deletion_console.services import jobs
+from deletion_console.services.confirmation import mismatch_message, name_matches
 from deletion_console.services.preview import preview
-
-STORE_TITLES = {"mongodb": "MongoDB", "neo4j": "Neo4j", "postgres": "PostgreSQL"}
 
 
 class Command(BaseCommand):
@@ -53,8 +53,8 @@ class Command(BaseCommand):
             return None
         if not yes:
             typed = input(f"Type the campaign's name ({found.label}) to delete it: ")
-            if typed.strip() != found.label:
-                raise CommandError("The name does not match; nothing was deleted.")
+            if not name_matches(found, typed):
+                raise CommandError(f"{mismatch_message(found)} Nothing was deleted.")
         job = jobs.request_deletion(kind="campaign", target_id=campaign_id, confirmed=found)
         self.stdout.write(f"Deletion job {job.pk} started.")
         return job
@@ -62,7 +62,7 @@ class Command(BaseCommand):
     def _print_preview(self, found):
         state = "" if found.exists else "  (the campaign document is already gone)"
         self.stdout.write(f"Campaign {found.label!r} [{found.target_id}]{state}")
-        rows = [(STORE_TITLES[s], entity, n) for s, entities in found.counts.items() for entity, n in entities.items()]
+        rows = [(STORE_LABELS[s], entity, n) for s, entities in found.counts.items() for entity, n in entities.items()]
         width = max((len(entity) for _, entity, _ in rows), default=6)
         self.stdout.write(f"  {'Store':<11} {'Entity':<{width}} {'Count':>12}")
         for store, entity, n in rows:

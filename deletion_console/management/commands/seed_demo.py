@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from deletion_console.seeding.demo import seed_demo
 
@@ -23,6 +24,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # --reset wipes whole databases: never against servers configured for production.
+        if options["reset"] and not settings.DEBUG:
+            raise CommandError("--reset wipes every store the console points at; it only runs with DJANGO_DEBUG=true.")
         seed_demo(
             seed=options["seed"],
             campaigns=options["campaigns"],

@@ -1,4 +1,4 @@
-"""The typed-name guard in front of every deletion, shared by the confirm page and the API."""
+"""The typed-name guard in front of every deletion: the confirm page, the API and the CLI."""
 
 from deletion_console.services.preview import Preview
 
