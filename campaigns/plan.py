@@ -26,6 +26,7 @@ CAMPAIGN_PLAN = Plan(
         keep_fields=tuple(array for _, _, array, _ in CHILDREN) + ("is_new_format",),
         # The platform hides a campaign in this state at once, before any of it is gone.
         hide_update=(("status", "deleting"),),
+        unhide_update=(("status", "active"),),
         noun="campaign",
     ),
     collect=tuple(

@@ -82,6 +82,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The stores whose data gets deleted.
 TARGET_DATABASE_URL = env("TARGET_DATABASE_URL", "postgres://deletion:deletion@127.0.0.1:55432/deletion_target")
+TARGET_LOCK_TIMEOUT = env("TARGET_LOCK_TIMEOUT", "10s")
+TARGET_STATEMENT_TIMEOUT = env("TARGET_STATEMENT_TIMEOUT", "10min")
 MONGODB_URL = env("MONGODB_URL", "mongodb://127.0.0.1:57017/")
 MONGODB_DB = env("MONGODB_DB", "game")
 MONGODB_EXTERNAL_DB = env("MONGODB_EXTERNAL_DB", "external")

@@ -29,20 +29,20 @@ class GraphNodes:
                 ref=scope.ref,
             )
         if self.collected:
-            # Nodes already counted through their owner property must not be counted twice.
-            owned_elsewhere = (
-                f"n.`{self.owner_property}` IS NULL OR n.`{self.owner_property}` <> $ref"
-                if self.owner_property
-                else "true"
-            )
-            query = f"UNWIND $ids AS id MATCH (n:`{self.label}` {{id: id}}) WHERE {owned_elsewhere} RETURN count(n)"
+            query = f"{self._collected_unowned()} RETURN count(n)"
             for ids in scope.ids(self.collected, settings.DELETION_BATCH_SIZE["neo4j"]):
-                total += graph.read_value(query, ids=[str(i) for i in ids], ref=scope.ref)
+                total += graph.read_value(query, ids=[str(i) for i in ids])
         return total
+
+    def _collected_unowned(self) -> str:
+        """Collected ids reach only nodes without an owner property (the legacy layout): one
+        that has it is the target's through the property, or another's, whatever an id says."""
+        unowned = f" WHERE n.`{self.owner_property}` IS NULL" if self.owner_property else ""
+        return f"UNWIND $ids AS id MATCH (n:`{self.label}` {{id: id}}){unowned}"
 
     def delete(self, scope: Scope, batch_size: int) -> Iterator[int]:
         if self.collected:
-            query = f"UNWIND $ids AS id MATCH (n:`{self.label}` {{id: id}}) DETACH DELETE n RETURN count(*)"
+            query = f"{self._collected_unowned()} DETACH DELETE n RETURN count(*)"
             for ids in scope.ids(self.collected, batch_size):
                 yield graph.write_value(query, ids=[str(i) for i in ids])
         if self.owner_property:

@@ -21,6 +21,7 @@ class MongoTarget:
     label_field: str = "name"
     keep_fields: tuple[str, ...] = ()
     hide_update: tuple[tuple[str, object], ...] = ()
+    unhide_update: tuple[tuple[str, object], ...] = ()
     database: str = "MONGODB_DB"  # the setting that names the database
     noun: str = "document"
 
@@ -38,9 +39,15 @@ class MongoTarget:
         return TargetFound(label=str(doc.get(self.label_field) or doc["_id"]), document=doc, keys=[doc["_id"]])
 
     def hide(self, found: TargetFound) -> None:
-        if self.hide_update:
+        self._set(found, self.hide_update)
+
+    def unhide(self, found: TargetFound) -> None:
+        self._set(found, self.unhide_update)
+
+    def _set(self, found: TargetFound, fields: tuple) -> None:
+        if fields:
             mongo.database(_db(self.database))[self.collection].update_one(
-                {"_id": found.keys[0]}, {"$set": dict(self.hide_update)}
+                {"_id": found.keys[0]}, {"$set": dict(fields)}
             )
 
 
@@ -79,19 +86,20 @@ class MongoDocs:
         db = _db(self.database)
         total = 0
         for ids in self._id_lists(scope):
-            total += mongo.count(db, self.collection, self._not_counted_by_field(mongo.ids_filter(ids), scope))
+            total += mongo.count(db, self.collection, self._unowned(mongo.ids_filter(ids)))
         if self.field:
             total += mongo.count(db, self.collection, {self.field: scope.ref})
         return total
 
-    def _not_counted_by_field(self, query: dict, scope: Scope) -> dict:
-        # A document both collected and carrying the owner field is counted once, by the field.
-        return {"$and": [query, {self.field: {"$ne": scope.ref}}]} if self.field else query
+    def _unowned(self, query: dict) -> dict:
+        """Collected ids reach only documents without an owner field (the legacy layout): one
+        that has it is the target's through the field, or another's, whatever an array says."""
+        return {"$and": [query, {self.field: None}]} if self.field else query
 
     def delete(self, scope: Scope, batch_size: int) -> Iterator[int]:
         db = _db(self.database)
         for ids in self._id_lists(scope):
-            yield mongo.delete_ids(db, self.collection, ids)
+            yield mongo.delete_where(db, self.collection, self._unowned(mongo.ids_filter(ids)))
         if self.field:
             yield from mongo.delete_matching(db, self.collection, {self.field: scope.ref}, batch_size)
 

@@ -42,13 +42,16 @@ class TargetFound:
 
 
 class Target(Protocol):
-    """Finds the target in its home store, and hides it from the platform while it goes."""
+    """Finds the target in its home store, and hides it from the platform while it goes (and
+    shows it again if the job stops before deleting anything)."""
 
     noun: str
 
     def find(self, target_id: str) -> TargetFound | None: ...
 
     def hide(self, found: TargetFound) -> None: ...
+
+    def unhide(self, found: TargetFound) -> None: ...
 
 
 class Collector(Protocol):

@@ -63,3 +63,6 @@ class SqlTarget:
 
     def hide(self, found: TargetFound) -> None:
         return None
+
+    def unhide(self, found: TargetFound) -> None:
+        return None

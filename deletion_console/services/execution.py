@@ -5,6 +5,7 @@ in the same state, because deletes are by persisted ids or by stable owner field
 are added per batch as they are committed.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from deletion_console.engine.scope import JobScope, LiveScope
 from deletion_console.models import TERMINAL_STATUSES, CollectedId, DeletionJob
 from deletion_console.services import announce, progress
 from deletion_console.stores import errors, mongo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,29 @@ def _handle_error(job_id, step: str, run: int, attempt: int, exc: Exception) -> 
         reason = f"{reason} (gave up after {attempt} attempts)"
     warning = state_of_data(DeletionJob.objects.get(pk=job_id), step)
     job = progress.fail(job_id, step, attempt, reason, warning, run=run)
+    _show_again_if_untouched(job)
     announce.deletion_finished(job)
     return STOP
 
 
 def _cancel(job: DeletionJob, step: str, run: int | None) -> None:
     job = progress.cancelled(job.pk, step, f"Cancelled during {step}. {removed_summary(job)}", run=run)
+    _show_again_if_untouched(job)
     announce.deletion_finished(job)
+
+
+def _show_again_if_untouched(job: DeletionJob) -> None:
+    """A job that stopped before any store step leaves the target whole: the platform may show
+    it again. Once anything is deleted it stays hidden, half gone, until a resume finishes it."""
+    if not job.target_facts.get("found") or any(job.steps.get(s, {}).get("state") != "pending" for s in STORE_STEPS):
+        return
+    plan = get_plan(job.kind)
+    try:
+        found = plan.target.find(job.target_id)
+        if found:
+            plan.target.unhide(found)
+    except Exception:  # the job's outcome stands; a target left hidden is logged, not fatal
+        log.exception("Could not show %s %s again", job.kind, job.target_id)
 
 
 # --- the steps -------------------------------------------------------------------------------

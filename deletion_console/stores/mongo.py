@@ -1,7 +1,7 @@
 """MongoDB (FerretDB in development): a per-process client and batched primitives."""
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from bson import ObjectId
 from django.conf import settings
@@ -71,11 +71,8 @@ def stream_ids(db: str, collection: str, query: dict, batch_size: int, sort: boo
         yield batch
 
 
-def delete_ids(db: str, collection: str, ids: Iterable) -> int:
-    ids = list(ids)
-    if not ids:
-        return 0
-    return database(db)[collection].delete_many(ids_filter(ids)).deleted_count
+def delete_where(db: str, collection: str, query: dict) -> int:
+    return database(db)[collection].delete_many(query).deleted_count
 
 
 def delete_matching(db: str, collection: str, query: dict, batch_size: int) -> Iterator[int]:
