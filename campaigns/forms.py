@@ -1,6 +1,12 @@
 from django import forms
 
-from deletion_console.services.confirmation import mismatch_message, name_matches
+from deletion_console.services.confirmation import (
+    changed_message,
+    mismatch_message,
+    name_matches,
+    shown_preview_is_current,
+    sign_preview,
+)
 from deletion_console.services.preview import Preview
 
 
@@ -19,12 +25,24 @@ class ConfirmDeletionForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}),
     )
 
+    shown = forms.CharField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, preview: Preview, **kwargs):
         super().__init__(*args, **kwargs)
         self.preview = preview
+        self.fields["shown"].initial = sign_preview(preview)
 
     def clean_confirm_name(self):
         typed = self.cleaned_data["confirm_name"]
         if not name_matches(self.preview, typed):
             raise forms.ValidationError(mismatch_message(self.preview), code="mismatch")
         return typed
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.is_bound and not shown_preview_is_current(cleaned.get("shown") or "", self.preview):
+            # The page is shown again with the current counts, and a signature of those.
+            self.data = self.data.copy()
+            self.data["shown"] = sign_preview(self.preview)
+            raise forms.ValidationError(changed_message(), code="changed")
+        return cleaned

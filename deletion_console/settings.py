@@ -107,13 +107,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
 CELERY_TASK_DEFAULT_QUEUE = "deletions"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+DELETION_WATCHDOG_INTERVAL_SECONDS = float(env("DELETION_WATCHDOG_INTERVAL_SECONDS", "30"))
+# A round that waited in the queue past the next one is stale: do not let rounds pile up.
+_EVERY_ROUND = {
+    "schedule": DELETION_WATCHDOG_INTERVAL_SECONDS,
+    "options": {"expires": DELETION_WATCHDOG_INTERVAL_SECONDS},
+}
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stalled-deletion-jobs": {
-        "task": "deletion_console.tasks.requeue_stalled_jobs",
-        "schedule": float(env("DELETION_WATCHDOG_INTERVAL_SECONDS", "30")),
-        # A round that waited in the queue past the next one is stale: do not let them pile up.
-        "options": {"expires": float(env("DELETION_WATCHDOG_INTERVAL_SECONDS", "30"))},
-    },
+    "requeue-stalled-deletion-jobs": {"task": "deletion_console.tasks.requeue_stalled_jobs", **_EVERY_ROUND},
+    "announce-finished-deletion-jobs": {"task": "deletion_console.tasks.announce_finished_jobs", **_EVERY_ROUND},
 }
 # Topic exchange on the broker that announces finished deletions to other services.
 DELETION_EVENTS_EXCHANGE = env("DELETION_EVENTS_EXCHANGE", "campaign.progress")

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from deletion_console.selectors.jobs import stalled_jobs
-from deletion_console.services import execution, jobs
+from deletion_console.services import announce, execution, jobs
 
 
 @shared_task(bind=True, name="deletion_console.tasks.run_step", max_retries=None)
@@ -20,3 +20,8 @@ def run_step(self, job_id: str, step: str, run: int):
 def requeue_stalled_jobs():
     for job in stalled_jobs():
         jobs.requeue(job, reason="heartbeat stale: the worker running this job is presumed gone")
+
+
+@shared_task(name="deletion_console.tasks.announce_finished_jobs")
+def announce_finished_jobs():
+    announce.announce_pending()

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobStatus
+from deletion_console.models import ACTIVE_STATUSES, TERMINAL_STATUSES, DeletionJob, JobStatus
 
 
 def get_job(job_id) -> DeletionJob:
@@ -46,6 +46,12 @@ def stalled_jobs() -> QuerySet[DeletionJob]:
     queue, and a chain that could not be queued at all fails the job at once (see services).
     """
     return DeletionJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale_before())
+
+
+def unannounced_jobs() -> QuerySet[DeletionJob]:
+    """Ended jobs whose announcement has not gone out, once the normal path had its chance."""
+    grace = timezone.now() - timedelta(seconds=settings.DELETION_WATCHDOG_INTERVAL_SECONDS)
+    return DeletionJob.objects.filter(status__in=TERMINAL_STATUSES, announced_at__isnull=True, finished_at__lt=grace)
 
 
 def jobs_needing_attention() -> QuerySet[DeletionJob]:

@@ -3,9 +3,11 @@
 import logging
 
 from django.conf import settings
+from django.utils import timezone
 from kombu import Connection, Exchange
 
 from deletion_console.models import DeletionJob, JobStatus
+from deletion_console.selectors.jobs import unannounced_jobs
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,9 @@ def payload(job: DeletionJob) -> dict:
     }
 
 
-def deletion_finished(job: DeletionJob) -> None:
-    # The job's own record is the source of truth; a lost announcement must not fail the job.
+def deletion_finished(job: DeletionJob) -> bool:
+    """Publish the end of a job, once. A failure is logged and left to `announce_pending`:
+    the job's own record is the truth, and a broker blip must not fail a finished job."""
     try:
         with Connection(settings.CELERY_BROKER_URL, connect_timeout=settings.STORE_TIMEOUT_SECONDS) as conn:
             conn.Producer(serializer="json").publish(
@@ -49,4 +52,12 @@ def deletion_finished(job: DeletionJob) -> None:
                 retry_policy={"max_retries": 3, "interval_start": 0.5, "interval_step": 1},
             )
     except Exception:
-        log.exception("Could not announce the end of deletion job %s", job.pk)
+        log.exception("Could not announce the end of deletion job %s; it will be tried again", job.pk)
+        return False
+    DeletionJob.objects.filter(pk=job.pk).update(announced_at=timezone.now())
+    return True
+
+
+def announce_pending() -> int:
+    """Publish what a crash or an outage left unannounced; returns how many went out."""
+    return sum(deletion_finished(job) for job in unannounced_jobs())

@@ -3,6 +3,9 @@ from django.urls import reverse
 
 from deletion_console.models import DeletionJob, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
+from deletion_console.services.confirmation import sign_preview
+from deletion_console.services.preview import preview
+from deletion_console.stores import mongo
 from tests.factories import DeletionJobFactory, deleter, viewer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]
@@ -106,8 +109,13 @@ def test_a_wrong_name_is_refused_with_a_message_and_nothing_starts(deleter_clien
     assert not DeletionJob.objects.exists()
 
 
+def confirmation(campaign, typed):
+    """What the confirm page posts: the typed name and the signed counts it showed."""
+    return {"confirm_name": typed, "shown": sign_preview(preview("campaign", campaign.id))}
+
+
 def test_the_right_name_creates_the_job_and_redirects_to_its_progress_page(deleter_client, campaign):
-    response = deleter_client.post(_delete_url(campaign.id), {"confirm_name": " Tomb of Ash "})
+    response = deleter_client.post(_delete_url(campaign.id), confirmation(campaign, " Tomb of Ash "))
 
     job = DeletionJob.objects.get()
     assert response.status_code == 302
@@ -115,6 +123,24 @@ def test_the_right_name_creates_the_job_and_redirects_to_its_progress_page(delet
     assert (job.kind, job.target_id, job.target_label) == ("campaign", campaign.id, "Tomb of Ash")
     assert job.requested_by.username == "dana"
     assert job.preview == campaign.counts
+
+
+def test_counts_that_changed_since_the_page_was_shown_are_shown_again_and_nothing_starts(deleter_client, campaign):
+    shown = confirmation(campaign, "Tomb of Ash")
+    mongo.database()["campaign_events"].insert_one({"campaign_id": campaign.id, "kind": "late"})
+
+    response = deleter_client.post(_delete_url(campaign.id), shown)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "has changed since this page was opened" in html
+    assert f"{campaign.counts['mongodb']['campaign_events'] + 1:,}" in html
+    assert not DeletionJob.objects.exists()
+    deleter_client.post(_delete_url(campaign.id), confirmation(campaign, "Tomb of Ash"))
+    assert (
+        DeletionJob.objects.get().preview["mongodb"]["campaign_events"]
+        == campaign.counts["mongodb"]["campaign_events"] + 1
+    )
 
 
 def test_unknown_campaign_is_a_404_page(deleter_client):
