@@ -41,7 +41,7 @@ run: install
 test: install
 	STACK_INSTANCE=test scripts/stack.sh up
 	scripts/ensure-chromium.sh
-	$(TEST_ENV) && $(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) && $(PY) manage.py ensure_indexes >/dev/null && $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

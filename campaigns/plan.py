@@ -46,7 +46,7 @@ CAMPAIGN_PLAN = Plan(
             MongoDocs("campaigns", "campaigns", match_target=True),
         ),
         "neo4j": (
-            GraphRelationships("PLAYS_IN", "(:Player)-[r:PLAYS_IN]->(:Campaign {id: $ref})"),
+            GraphRelationships("PLAYS_IN", "(:Player)-[r:PLAYS_IN]->(:Campaign {id: $ref})", anchor=("Campaign", "id")),
             *(
                 GraphNodes(label, label, owner_property="campaign_id", collected=entity)
                 for entity, _, _, label in CHILDREN
@@ -59,9 +59,10 @@ CAMPAIGN_PLAN = Plan(
                 "session_attendance",
                 "session_attendance",
                 "session_id IN (SELECT id FROM campaign_sessions WHERE campaign_id = %(ref)s)",
+                filters_on=("session_id",),
             ),
-            SqlRows("campaign_sessions", "campaign_sessions", "campaign_id = %(ref)s"),
-            SqlRows("player_campaigns", "player_campaigns", "campaign_id = %(ref)s"),
+            SqlRows("campaign_sessions", "campaign_sessions", "campaign_id = %(ref)s", filters_on=("campaign_id",)),
+            SqlRows("player_campaigns", "player_campaigns", "campaign_id = %(ref)s", filters_on=("campaign_id",)),
         ),
     },
     kept=("Player nodes in Neo4j", "players rows in PostgreSQL"),

@@ -45,6 +45,9 @@ class DeletionJob(models.Model):
     # Bumped on every (re)enqueue of the chain; a task from an older run finds it changed and
     # stands down, so a re-delivered message never races the run that replaced it.
     run = models.PositiveIntegerField(default=0)
+    # Bumped whenever a chunk is queued: a message for an older chunk (re-delivered after its
+    # successor was already queued) stands down instead of running the step twice at once.
+    chunk = models.PositiveIntegerField(default=0)
     attempt = models.PositiveIntegerField(default=0)
     seq = models.PositiveBigIntegerField(default=0, help_text="Bumped on every change.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -120,6 +123,7 @@ class JobEvent(models.Model):
     job = models.ForeignKey(DeletionJob, on_delete=models.PROTECT, related_name="events")
     step = models.CharField(max_length=32, blank=True)
     kind = models.CharField(max_length=32)
+    run = models.PositiveIntegerField(null=True, blank=True, help_text="The run of the job that did this.")
     counts = models.JSONField(default=dict, blank=True)
     attempt = models.PositiveIntegerField(default=1)
     seconds = models.FloatField(null=True, blank=True)

@@ -87,6 +87,9 @@ TARGET_STATEMENT_TIMEOUT = env("TARGET_STATEMENT_TIMEOUT", "10min")
 MONGODB_URL = env("MONGODB_URL", "mongodb://127.0.0.1:57017/")
 MONGODB_DB = env("MONGODB_DB", "game")
 MONGODB_EXTERNAL_DB = env("MONGODB_EXTERNAL_DB", "external")
+# Only when the MongoDB-wire server is FerretDB on PostgreSQL (the local stack): its backing
+# database, where ensure_indexes adds the indexes FerretDB's pushed-down filters can use.
+FERRETDB_POSTGRESQL_URL = env("FERRETDB_POSTGRESQL_URL", "")
 NEO4J_URL = env("NEO4J_URL", "bolt://127.0.0.1:57687")
 NEO4J_USER = env("NEO4J_USER", "neo4j")
 NEO4J_PASSWORD = env("NEO4J_PASSWORD", "neo4j-dev-password")
@@ -97,14 +100,15 @@ REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:56379/0")
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
-# A step is acknowledged only once it has finished, and a worker that dies mid-step hands its
-# message back: together with idempotent steps, a crash costs a re-run, never a lost step.
+# A chunk is acknowledged only once it has finished, and a worker that dies mid-chunk hands its
+# message back: together with idempotent units, a crash costs a re-run of one chunk.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis re-delivers an unacknowledged message after this long, so it must exceed the longest
-# step; the watchdog below recovers crashed jobs much sooner.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
+# chunk (DELETION_CHUNK_SECONDS plus one batch) and the longest retry countdown; the watchdog
+# below is the backstop for a job whose next chunk was never queued.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}
 CELERY_TASK_DEFAULT_QUEUE = "deletions"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 DELETION_WATCHDOG_INTERVAL_SECONDS = float(env("DELETION_WATCHDOG_INTERVAL_SECONDS", "30"))
@@ -127,18 +131,25 @@ CHANNEL_LAYERS = {
     }
 }
 
-# Batch sizes per store. MongoDB: one slice of an owner-field delete; FerretDB binds every
-# matched _id of a delete into one SQL statement, so it must stay under SQLite's 32,766 bind
-# parameters. Neo4j: one batch is one transaction, held in the server's transaction heap.
-# PostgreSQL: one DELETE per batch keeps locks short and the WAL per statement bounded.
+# A chunk works on its step until this many seconds have passed, then queues the next chunk
+# behind whatever else is waiting: the bound on how long one job can hold a worker.
+DELETION_CHUNK_SECONDS = float(env("DELETION_CHUNK_SECONDS", "3"))
+# Batch sizes per store. MongoDB: exact-key deletes in one bulk write (about 0.3 ms each on
+# FerretDB, so a batch stays well inside a chunk). Neo4j: one batch is one transaction, held in
+# the server's transaction heap. PostgreSQL: one DELETE per batch keeps locks short and the
+# WAL per statement bounded.
 DELETION_BATCH_SIZE = {
-    "mongodb": env_int("DELETION_MONGODB_BATCH", 20_000),
+    "mongodb": env_int("DELETION_MONGODB_BATCH", 5_000),
     "neo4j": env_int("DELETION_NEO4J_BATCH", 2_000),
     "postgres": env_int("DELETION_POSTGRES_BATCH", 5_000),
 }
-# Longest `_id: {$in: [...]}` list sent to MongoDB: FerretDB tests each scanned document
-# against the list one by one, so long lists cost more than extra round trips.
+# Ids looked up per round trip when counting by collected ids, and streamed per batch by collect.
 DELETION_MONGODB_ID_LIST = env_int("DELETION_MONGODB_ID_LIST", 1_000)
+DELETION_COLLECT_BATCH = env_int("DELETION_COLLECT_BATCH", 10_000)
+# Most documents one delete_many may match: FerretDB deletes by one SQL statement binding every
+# matched _id, and PostgreSQL takes at most 65,535 parameters; the margin absorbs documents
+# written between the probe that counts them and the delete.
+DELETION_MONGODB_STATEMENT_MAX = env_int("DELETION_MONGODB_STATEMENT_MAX", 60_000)
 # At most this many progress messages a second per job (step changes and the end always go).
 DELETION_PROGRESS_PER_SECOND = float(env("DELETION_PROGRESS_PER_SECOND", "10"))
 # A running job whose worker has not reported for this long is presumed crashed and re-enqueued.

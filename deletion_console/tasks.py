@@ -1,4 +1,4 @@
-"""Celery tasks: thin. Each loads nothing but ids and hands them to a service."""
+"""Celery tasks: thin. Each takes nothing but ids and hands them to a service."""
 
 from celery import shared_task
 
@@ -6,14 +6,9 @@ from deletion_console.selectors.jobs import stalled_jobs
 from deletion_console.services import announce, execution, jobs
 
 
-@shared_task(bind=True, name="deletion_console.tasks.run_step", max_retries=None)
-def run_step(self, job_id: str, step: str, run: int):
-    outcome = execution.run_step(job_id, step, run, attempt=self.request.retries + 1)
-    if outcome.retry_in is not None:
-        raise self.retry(countdown=outcome.retry_in)
-    if not outcome.proceed:
-        # Stop the chain here: later steps of a failed, cancelled or superseded run never start.
-        self.request.chain = None
+@shared_task(name="deletion_console.tasks.run_chunk")
+def run_chunk(job_id: str, step: str, run: int, chunk: int):
+    execution.run_chunk(job_id=job_id, step=step, run=run, chunk=chunk)
 
 
 @shared_task(name="deletion_console.tasks.requeue_stalled_jobs")

@@ -12,6 +12,7 @@ LOGS=.devstack/${STACK_INSTANCE:-dev}/logs
 mkdir -p "$LOGS"
 
 $PY manage.py migrate --no-input
+$PY manage.py ensure_indexes
 $PY manage.py seed_demo
 $PY manage.py create_demo_admin
 

@@ -6,7 +6,8 @@
 #
 # STACK_INSTANCE (default dev; tests use test) picks .devstack/<instance>/ and a
 # port set, so several stacks can run side by side. PG_PORT, REDIS_PORT,
-# MONGO_PORT and NEO4J_BOLT_PORT override the ports. Builds shared by all
+# MONGO_PORT and NEO4J_BOLT_PORT override the ports. FerretDB stores its data in the
+# instance's PostgreSQL, so it starts once that is up and provisioned. Builds shared by all
 # instances (FerretDB binary, Neo4j jars) live in .devstack/build/.
 set -euo pipefail
 
@@ -72,9 +73,10 @@ cmd_up() {
   lock_instance
   install_missing
   # Neo4j is by far the slowest to boot, so it goes first and the rest start
-  # while it warms up.
+  # while it warms up; FerretDB needs its PostgreSQL database, so it comes last.
   local name
-  for name in neo4j ferretdb redis postgres; do
+  for name in neo4j redis postgres ferretdb; do
+    [[ $name != ferretdb ]] || { wait_ready postgres 60; pg_provision; }
     if [[ -n $(svc "$name" pid) && $(live_port "$name") != "$(svc "$name" port)" ]]; then
       say "restarting $name to move it from port $(live_port "$name") to $(svc "$name" port)"
       svc "$name" stop
@@ -117,6 +119,7 @@ export DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/deletion_con
 export TARGET_DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/deletion_target
 export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 export MONGODB_URL=mongodb://127.0.0.1:$MONGO_PORT/
+export FERRETDB_POSTGRESQL_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/ferretdb
 export NEO4J_URL=bolt://127.0.0.1:$NEO4J_BOLT_PORT
 export NEO4J_USER=neo4j
 export NEO4J_PASSWORD=neo4j-dev-password

@@ -5,8 +5,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from deletion_console.engine.plan import STEPS
+from deletion_console.engine.plan import STEPS, get_plan
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
+from deletion_console.services.context import Chunk
 
 PASSWORD = "correct-horse-battery"
 
@@ -72,6 +73,8 @@ class DeletionJobFactory(factory.django.DjangoModelFactory):
     counts = factory.LazyAttribute(lambda job: _zeros(job.preview))
     steps = factory.LazyFunction(lambda: {step: {"state": "pending"} for step in STEPS})
     run = 1
+    chunk = 1
+    attempt = 1
 
 
 def succeeded_job(**kwargs) -> DeletionJob:
@@ -127,3 +130,8 @@ def running_job(step="mongodb", **kwargs) -> DeletionJob:
     return DeletionJobFactory(
         status=JobStatus.RUNNING, current_step=step, steps=steps, started_at=now, heartbeat_at=now, **kwargs
     )
+
+
+def chunk_of(job: DeletionJob, step: str) -> Chunk:
+    """The context a worker's chunk of this job's step would run with."""
+    return Chunk(job=job, plan=get_plan(job.kind), step=step, run=job.run, chunk=job.chunk, attempt=1)

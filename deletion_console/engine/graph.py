@@ -1,12 +1,11 @@
 """Plan items for Neo4j: nodes (detached from everything, shared nodes included) and
 relationships to shared nodes."""
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 
-from deletion_console.engine.plan import Scope
+from deletion_console.engine.plan import Batch, IndexNeed, Scope
 from deletion_console.stores import graph
 
 
@@ -20,6 +19,10 @@ class GraphNodes:
     label: str
     owner_property: str | None = None
     collected: str | None = None
+
+    def indexes(self):
+        owner = (IndexNeed("neo4j", self.label, self.owner_property),) if self.owner_property else ()
+        return owner + ((IndexNeed("neo4j", self.label, "id"),) if self.collected else ())
 
     def count(self, scope: Scope) -> int:
         total = 0
@@ -40,38 +43,43 @@ class GraphNodes:
         unowned = f" WHERE n.`{self.owner_property}` IS NULL" if self.owner_property else ""
         return f"UNWIND $ids AS id MATCH (n:`{self.label}` {{id: id}}){unowned}"
 
-    def delete(self, scope: Scope, batch_size: int) -> Iterator[int]:
-        if self.collected:
-            query = f"{self._collected_unowned()} DETACH DELETE n RETURN count(*)"
-            for ids in scope.ids(self.collected, batch_size):
-                yield graph.write_value(query, ids=[str(i) for i in ids])
-        if self.owner_property:
-            query = (
-                f"MATCH (n:`{self.label}`) WHERE n.`{self.owner_property}` = $ref "
-                "WITH n LIMIT $batch DETACH DELETE n RETURN count(*)"
-            )
-            yield from _until_none_left(query, scope.ref, batch_size)
+    def delete_batch(self, scope: Scope, position, size: int, expected: int) -> Batch:
+        position = position or ({"after": 0} if self.collected else {"owned": True})
+        if "after" in position:
+            ids, last = scope.ids_after(self.collected, position["after"], size)
+            if ids:
+                query = f"{self._collected_unowned()} DETACH DELETE n RETURN count(*)"
+                return Batch(graph.write_value(query, ids=[str(i) for i in ids]), {"after": last})
+            return Batch(0, {"owned": True} if self.owner_property else None)
+        query = (
+            f"MATCH (n:`{self.label}`) WHERE n.`{self.owner_property}` = $ref "
+            "WITH n LIMIT $batch DETACH DELETE n RETURN count(*)"
+        )
+        return _limited(query, scope.ref, size, position)
 
 
 @dataclass(frozen=True)
 class GraphRelationships:
-    """Relationships matched by a pattern that binds them to `r`, with $ref as the target."""
+    """Relationships matched by a pattern that binds them to `r`, with $ref as the target.
+    `anchor` is the (label, property) the pattern finds the target's node by."""
 
     entity: str
     pattern: str
+    anchor: tuple[str, str] | None = None
+
+    def indexes(self):
+        return (IndexNeed("neo4j", *self.anchor),) if self.anchor else ()
 
     def count(self, scope: Scope) -> int:
         return graph.read_value(f"MATCH {self.pattern} RETURN count(r)", ref=scope.ref)
 
-    def delete(self, scope: Scope, batch_size: int) -> Iterator[int]:
+    def delete_batch(self, scope: Scope, position, size: int, expected: int) -> Batch:
         query = f"MATCH {self.pattern} WITH r LIMIT $batch DELETE r RETURN count(*)"
-        yield from _until_none_left(query, scope.ref, batch_size)
+        return _limited(query, scope.ref, size, position or {"owned": True})
 
 
-def _until_none_left(query: str, ref: str, batch_size: int) -> Iterator[int]:
-    # One transaction per batch keeps each within the server's transaction memory limit.
-    while True:
-        deleted = graph.write_value(query, ref=ref, batch=batch_size)
-        if not deleted:
-            return
-        yield deleted
+def _limited(query: str, ref: str, size: int, position) -> Batch:
+    # One transaction per batch keeps each within the server's transaction memory limit; a
+    # short batch means the index had no more matches.
+    deleted = graph.write_value(query, ref=ref, batch=size)
+    return Batch(deleted, position if deleted >= size else None)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from deletion_console.engine.plan import Scope, TargetFound
+from deletion_console.engine.plan import Batch, IndexNeed, Scope, TargetFound
 from deletion_console.stores import mongo
 
 
@@ -24,6 +24,9 @@ class MongoTarget:
     unhide_update: tuple[tuple[str, object], ...] = ()
     database: str = "MONGODB_DB"  # the setting that names the database
     noun: str = "document"
+
+    def indexes(self):
+        return (IndexNeed("mongodb", self.collection, "_id", self.database),)
 
     def find(self, target_id: str) -> TargetFound | None:
         projection = {self.label_field: 1, **{f: 1 for f in self.keep_fields}}
@@ -62,6 +65,9 @@ class CollectIds:
     child_field: str | None = None
     database: str = "MONGODB_DB"  # the setting that names the database
 
+    def indexes(self):
+        return (IndexNeed("mongodb", self.collection, self.child_field, self.database),) if self.child_field else ()
+
     def ids(self, found: TargetFound | None, ref: str, batch_size: int) -> Iterator[list]:
         listed = list(found.document.get(self.parent_array) or []) if found and self.parent_array else []
         for start in range(0, len(listed), batch_size):
@@ -82,29 +88,47 @@ class MongoDocs:
     match_target: bool = False
     database: str = "MONGODB_DB"  # the setting that names the database
 
+    def indexes(self):
+        by_key = (
+            (IndexNeed("mongodb", self.collection, "_id", self.database),)
+            if self.collected or self.match_target
+            else ()
+        )
+        by_owner = (IndexNeed("mongodb", self.collection, self.field, self.database),) if self.field else ()
+        return by_key + by_owner
+
     def count(self, scope: Scope) -> int:
         db = _db(self.database)
         total = 0
-        for ids in self._id_lists(scope):
-            total += mongo.count(db, self.collection, self._unowned(mongo.ids_filter(ids)))
+        for keys in self._key_lists(scope):
+            total += mongo.count_keys(db, self.collection, keys, self._unowned())
         if self.field:
             total += mongo.count(db, self.collection, {self.field: scope.ref})
         return total
 
-    def _unowned(self, query: dict) -> dict:
+    def _unowned(self) -> dict:
         """Collected ids reach only documents without an owner field (the legacy layout): one
         that has it is the target's through the field, or another's, whatever an array says."""
-        return {"$and": [query, {self.field: None}]} if self.field else query
+        return {self.field: None} if self.field else {}
 
-    def delete(self, scope: Scope, batch_size: int) -> Iterator[int]:
+    def delete_batch(self, scope: Scope, position, size: int, expected: int) -> Batch:
         db = _db(self.database)
-        for ids in self._id_lists(scope):
-            yield mongo.delete_where(db, self.collection, self._unowned(mongo.ids_filter(ids)))
-        if self.field:
-            yield from mongo.delete_matching(db, self.collection, {self.field: scope.ref}, batch_size)
+        position = position or ({"after": 0} if self.collected or self.match_target else {"owned": True})
+        if "after" in position:
+            keys, last = self._keys_after(scope, position["after"], size)
+            if keys:
+                return Batch(mongo.delete_keys(db, self.collection, keys, self._unowned()), {"after": last})
+            return Batch(0, {"owned": True} if self.field else None)
+        deleted, finished = mongo.delete_some(db, self.collection, {self.field: scope.ref}, size, expected)
+        return Batch(deleted, None if finished else position)
 
-    def _id_lists(self, scope: Scope) -> Iterator[list]:
+    def _key_lists(self, scope: Scope) -> Iterator[list]:
         if self.match_target:
             yield scope.keys
         elif self.collected:
             yield from scope.ids(self.collected, settings.DELETION_MONGODB_ID_LIST)
+
+    def _keys_after(self, scope: Scope, after: int, size: int) -> tuple[list, int]:
+        if self.match_target:
+            return (scope.keys, 1) if after == 0 else ([], after)
+        return scope.ids_after(self.collected, after, size)

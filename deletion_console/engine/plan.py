@@ -2,7 +2,8 @@
 
 A plan is data: which document or row is the target, which ids to collect before anything is
 deleted, and per store the ordered list of things to delete. Each item counts (preview, verify)
-and deletes (batch by batch) through the same query, so preview and execution cannot drift.
+and deletes (one bounded batch at a time, resumable from a stored position) through the same
+query, so preview and execution cannot drift.
 """
 
 from collections.abc import Iterator
@@ -25,13 +26,42 @@ class Scope(Protocol):
 
     def ids(self, entity: str, batch_size: int) -> Iterator[list]: ...
 
+    def ids_after(self, entity: str, after: int, limit: int) -> tuple[list, int]: ...
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one bounded delete did, and where the item's next batch starts (a JSON value the
+    job stores as its cursor); None once the item has nothing left to delete."""
+
+    deleted: int
+    resume_at: object = None
+
 
 class Item(Protocol):
     entity: str
 
     def count(self, scope: Scope) -> int: ...
 
-    def delete(self, scope: Scope, batch_size: int) -> Iterator[int]: ...
+    def delete_batch(self, scope: Scope, position, size: int, expected: int) -> Batch:
+        """Delete at most about `size` of what is left, starting at `position` (None at first).
+        `expected` is how many the preview counted that are not deleted yet: a hint only."""
+
+
+@dataclass(frozen=True)
+class IndexNeed:
+    """A field a plan looks things up by, which the store must index (see ensure_indexes)."""
+
+    store: str  # "mongodb", "neo4j" or "postgres"
+    container: str  # collection, label or table
+    field: str  # field, property or column
+    database: str = ""  # MongoDB only: the setting that names the database
+
+
+def index_needs(plan: "Plan") -> list[IndexNeed]:
+    """Every index the plan's target, collectors and items declare, each once, in plan order."""
+    parts = [plan.target, *plan.collect, *(item for items in plan.stores.values() for item in items)]
+    return list(dict.fromkeys(need for part in parts for need in getattr(part, "indexes", tuple)()))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ class LiveScope:
         self.ref = str(self.keys[0])
         self._collectors = {c.entity: c for c in plan.collect}
 
+    def ids_after(self, entity: str, after: int, limit: int) -> tuple[list, int]:
+        raise NotImplementedError("a live scope only counts; deleting goes through a job")
+
     def ids(self, entity: str, batch_size: int) -> Iterator[list]:
         # A legacy parent may also list a child that points back at it: count it once.
         seen = set()
@@ -39,11 +42,17 @@ class JobScope:
 
     def ids(self, entity: str, batch_size: int) -> Iterator[list]:
         # Keyset pagination: one bounded batch in memory, however many ids were collected.
-        rows = CollectedId.objects.filter(job_id=self.job_id, entity=entity).order_by("pk")
         last = 0
         while True:
-            batch = list(rows.filter(pk__gt=last).values_list("pk", "value", "is_object_id")[:batch_size])
-            if not batch:
+            ids, last = self.ids_after(entity, last, batch_size)
+            if not ids:
                 return
-            last = batch[-1][0]
-            yield [mongo.decode_key(value, is_oid) for _, value, is_oid in batch]
+            yield ids
+
+    def ids_after(self, entity: str, after: int, limit: int) -> tuple[list, int]:
+        """The next collected ids after position `after` (0 at first), and the position to go on from."""
+        rows = CollectedId.objects.filter(job_id=self.job_id, entity=entity, pk__gt=after).order_by("pk")
+        batch = list(rows.values_list("pk", "value", "is_object_id")[:limit])
+        if not batch:
+            return [], after
+        return [mongo.decode_key(value, is_oid) for _, value, is_oid in batch], batch[-1][0]

@@ -1,11 +1,10 @@
 """Plan items for the target PostgreSQL database."""
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from psycopg import sql
 
-from deletion_console.engine.plan import Scope, TargetFound
+from deletion_console.engine.plan import Batch, IndexNeed, Scope, TargetFound
 from deletion_console.stores import sql as store
 
 
@@ -15,11 +14,17 @@ def _table(name: str) -> sql.Composable:
 
 @dataclass(frozen=True)
 class SqlRows:
-    """Rows of one table selected by `where`, an SQL condition that may use %(ref)s."""
+    """Rows of one table selected by `where`, an SQL condition that may use %(ref)s.
+    `filters_on` names the columns of this table the condition selects by: each needs an index
+    (see ensure_indexes), or every batch scans the table."""
 
     entity: str
     table: str
     where: str
+    filters_on: tuple[str, ...] = ()
+
+    def indexes(self):
+        return tuple(IndexNeed("postgres", self.table, column) for column in self.filters_on)
 
     def _condition(self) -> sql.Composable:
         return sql.SQL(self.where)
@@ -28,19 +33,15 @@ class SqlRows:
         query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(_table(self.table), self._condition())
         return store.scalar(query, {"ref": scope.ref})
 
-    def delete(self, scope: Scope, batch_size: int) -> Iterator[int]:
+    def delete_batch(self, scope: Scope, position, size: int, expected: int) -> Batch:
         # Rows are picked by ctid so that tables without a primary key batch the same way; one
         # committed statement per batch keeps row locks and WAL per transaction bounded.
         query = sql.SQL(
             "DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE {cond} LIMIT %(batch)s))"
         ).format(table=_table(self.table), cond=self._condition())
         with store.connect() as conn:
-            while True:
-                deleted = conn.execute(query, {"ref": scope.ref, "batch": batch_size}).rowcount
-                conn.commit()
-                if not deleted:
-                    return
-                yield deleted
+            deleted = conn.execute(query, {"ref": scope.ref, "batch": size}).rowcount
+        return Batch(deleted, {"owned": True} if deleted >= size else None)
 
 
 @dataclass(frozen=True)

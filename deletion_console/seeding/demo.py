@@ -110,6 +110,17 @@ def wipe_seeded_data() -> None:
     truncate_contract_tables()
 
 
+def empty_seeded_data() -> None:
+    """Like wipe_seeded_data, but keeping the Mongo collections and so their indexes: for small
+    test data (a delete_many on FerretDB binds every matched _id, at most 65,535)."""
+    for name in (settings.MONGODB_DB, settings.MONGODB_EXTERNAL_DB):
+        db = mongo.database(name)
+        for collection in db.list_collection_names():
+            db[collection].delete_many({})
+    delete_all_graph_nodes()
+    truncate_contract_tables()
+
+
 def delete_all_graph_nodes() -> None:
     # CALL ... IN TRANSACTIONS keeps each transaction small whatever the graph's size; it is only
     # allowed in an auto-commit transaction, hence session.run rather than execute_query.

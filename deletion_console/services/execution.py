@@ -1,34 +1,41 @@
-"""Running one step of a job. Celery tasks call `run_step` and do what its outcome says.
+"""Running a job, one bounded chunk at a time (the shape of Sentry's chunked deletions).
 
-Every step is idempotent: it can run twice, or be resumed after a crash at any point, and end
-in the same state, because deletes are by persisted ids or by stable owner fields and counts
-are added per batch as they are committed.
+The task for a job's current step calls `run_chunk`. A chunk reads the job once, then does
+units of the step (one batch of one plan item, one collector, one store's residue count) until
+the step is done or the chunk's time budget (DELETION_CHUNK_SECONDS) is spent. Each unit is
+recorded with the step's cursor in the same transaction as its counts and audit event; then the
+chunk queues what comes next: the same step again, at the back of the queue, so that other
+jobs' chunks interleave with it, or the next step. A killed worker loses at most the chunk it
+was running: the broker redelivers it and it resumes from the cursor.
+
+Every unit is idempotent: deletes are by persisted ids or by stable owner fields, and counts are
+added per batch as they are committed, so a chunk can run twice and end in the same state.
 """
 
+import enum
 import logging
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from deletion_console.engine.plan import STORE_LABELS, STORE_STEPS, Plan, get_plan
+from deletion_console import dispatch
+from deletion_console.engine.plan import STEPS, STORE_LABELS, STORE_STEPS, get_plan
 from deletion_console.engine.scope import JobScope, LiveScope
 from deletion_console.models import TERMINAL_STATUSES, CollectedId, DeletionJob
 from deletion_console.services import announce, progress
+from deletion_console.services.context import Chunk
 from deletion_console.stores import errors, mongo
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    proceed: bool
-    retry_in: float | None = None
-
-
-CONTINUE = Outcome(proceed=True)
-STOP = Outcome(proceed=False)
+class Outcome(enum.Enum):
+    MORE = "more"  # the step goes on in a newly queued chunk
+    NEXT = "next"  # the step is done; the next one is queued, or the job has succeeded
+    STOP = "stop"  # nothing queued: a retry later, failed, cancelled, superseded or already over
 
 
 class Cancelled(Exception):
@@ -43,64 +50,95 @@ class ResidueFound(Exception):
 CANCELLABLE_STEPS = ("validate", "collect", *STORE_STEPS)
 
 
-def run_step(job_id, step: str, run: int, attempt: int) -> Outcome:
+def run_chunk(*, job_id, step: str, run: int, chunk: int) -> Outcome:
     job = DeletionJob.objects.get(pk=job_id)
-    if job.run != run or job.status in TERMINAL_STATUSES or _done_in_run(job, step, run):
-        # Superseded by a newer run (resume, watchdog), already over, or a re-delivered message
-        # for a step this run has finished (its successor was queued before the ack).
-        return STOP
-    if job.cancel_requested and step in CANCELLABLE_STEPS:
-        _cancel(job, step, run)
-        return STOP
+    if job.run != run or job.chunk != chunk or job.current_step != step or job.status in TERMINAL_STATUSES:
+        # Superseded by a newer run or chunk, already over, or a re-delivered message for a
+        # chunk whose successor was queued before the ack.
+        return Outcome.STOP
+    ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=max(job.attempt, 1))
     try:
-        return _run(job, step, run, attempt)
+        return _run(ctx)
     except progress.Superseded:
-        return STOP
+        return Outcome.STOP
 
 
-def _run(job: DeletionJob, step: str, run: int, attempt: int) -> Outcome:
-    plan = get_plan(job.kind)
-    started = time.monotonic()
-    progress.start_step(job.pk, step, attempt, run=run)
+def run_step(job_id, step: str) -> Outcome:
+    """Run a step to its end in this process, chunk after chunk (for tests and the shell)."""
+    while True:
+        job = DeletionJob.objects.get(pk=job_id)
+        outcome = run_chunk(job_id=job_id, step=step, run=job.run, chunk=job.chunk)
+        if outcome != Outcome.MORE:
+            return outcome
+
+
+def _run(ctx: Chunk) -> Outcome:
+    if ctx.job.cancel_requested and ctx.step in CANCELLABLE_STEPS:
+        _cancel(ctx)
+        return Outcome.STOP
+    state = ctx.job.steps.get(ctx.step, {})
+    if state.get("state") != "running" or state.get("run") != ctx.run:
+        progress.start_step(ctx)
+    deadline = time.monotonic() + settings.DELETION_CHUNK_SECONDS
     try:
-        counts = STEP_RUNNERS[step](job.pk, plan, step, attempt, run)
+        while not UNITS[ctx.step](ctx):
+            if ctx.job.cancel_requested and ctx.step in CANCELLABLE_STEPS:
+                raise Cancelled()
+            if time.monotonic() >= deadline:
+                with transaction.atomic():
+                    dispatch.queue_chunk(progress.continue_step(ctx))
+                return Outcome.MORE
     except Cancelled:
-        _cancel(DeletionJob.objects.get(pk=job.pk), step, run)
-        return STOP
+        _cancel(ctx)
+        return Outcome.STOP
     except progress.Superseded:
         raise
     except Exception as exc:
-        return _handle_error(job.pk, step, run, attempt, exc)
-    if step == "complete":
-        finished = progress.succeed(job.pk, time.monotonic() - started, attempt, run=run)
-        announce.deletion_finished(finished)
-        return CONTINUE
-    progress.finish_step(job.pk, step, time.monotonic() - started, attempt, counts, run=run)
-    return CONTINUE
+        return _handle_error(ctx, exc)
+    return _finish_step(ctx)
 
 
-def _done_in_run(job: DeletionJob, step: str, run: int) -> bool:
-    state = job.steps.get(step, {})
-    return state.get("state") == "done" and state.get("run") == run
+def _finish_step(ctx: Chunk) -> Outcome:
+    started = ctx.job.steps.get(ctx.step, {}).get("started_at")
+    seconds = _seconds_since(started)
+    if ctx.step == STEPS[-1]:
+        announce.deletion_finished(progress.succeed(ctx, seconds))
+        return Outcome.NEXT
+    next_step = STEPS[STEPS.index(ctx.step) + 1]
+    with transaction.atomic():
+        job = progress.finish_step(ctx, seconds, next_step, _step_counts(ctx.job, ctx.step))
+        dispatch.queue_chunk(job)
+    return Outcome.NEXT
 
 
-def _handle_error(job_id, step: str, run: int, attempt: int, exc: Exception) -> Outcome:
+def _seconds_since(iso: str | None) -> float:
+    started = parse_datetime(iso) if iso else None
+    return (timezone.now() - started).total_seconds() if started else 0.0
+
+
+def _step_counts(job: DeletionJob, step: str) -> dict:
+    return dict(job.counts.get(step, {})) if step in STORE_STEPS else {}
+
+
+def _handle_error(ctx: Chunk, exc: Exception) -> Outcome:
     reason = errors.describe(exc)
-    if errors.is_transient(exc) and attempt <= settings.DELETION_MAX_RETRIES:
-        delay = settings.DELETION_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-        progress.retrying(job_id, step, attempt, reason, delay, run=run)
-        return Outcome(proceed=False, retry_in=delay)
+    if errors.is_transient(exc) and ctx.attempt <= settings.DELETION_MAX_RETRIES:
+        delay = settings.DELETION_RETRY_BASE_SECONDS * 2 ** (ctx.attempt - 1)
+        with transaction.atomic():
+            dispatch.queue_chunk(progress.retrying(ctx, reason, delay), countdown=delay)
+        return Outcome.STOP
     if errors.is_transient(exc):
-        reason = f"{reason} (gave up after {attempt} attempts)"
-    warning = state_of_data(DeletionJob.objects.get(pk=job_id), step)
-    job = progress.fail(job_id, step, attempt, reason, warning, run=run)
+        reason = f"{reason} (gave up after {ctx.attempt} attempts)"
+    warning = state_of_data(ctx.job, ctx.step)
+    job = progress.fail(ctx.job.pk, ctx.step, ctx.attempt, reason, warning, ctx=ctx)
     _show_again_if_untouched(job)
     announce.deletion_finished(job)
-    return STOP
+    return Outcome.STOP
 
 
-def _cancel(job: DeletionJob, step: str, run: int | None) -> None:
-    job = progress.cancelled(job.pk, step, f"Cancelled during {step}. {removed_summary(job)}", run=run)
+def _cancel(ctx: Chunk) -> None:
+    summary = f"Cancelled during {ctx.step}. {removed_summary(ctx.job)}"
+    job = progress.cancelled(ctx.job.pk, ctx.step, summary, ctx=ctx)
     _show_again_if_untouched(job)
     announce.deletion_finished(job)
 
@@ -119,97 +157,98 @@ def _show_again_if_untouched(job: DeletionJob) -> None:
         log.exception("Could not show %s %s again", job.kind, job.target_id)
 
 
-# --- the steps -------------------------------------------------------------------------------
+# --- the units of each step: each does one bounded piece, records it, and says if the step is done
 
 
-def validate(job_id, plan: Plan, step: str, attempt: int, run: int | None = None) -> dict:
-    job = DeletionJob.objects.get(pk=job_id)
-    found = plan.target.find(job.target_id)
+def validate(ctx: Chunk) -> bool:
+    found = ctx.plan.target.find(ctx.job.target_id)
     if found is None:
-        progress.record_facts(
-            job_id,
-            {"found": False, "ref": job.target_id},
-            warning=f"The {plan.target.noun} itself was already gone; removing whatever of it remains.",
-            run=run,
-        )
-        return {}
-    plan.target.hide(found)
+        warning = f"The {ctx.plan.target.noun} itself was already gone; removing whatever of it remains."
+        progress.record_facts(ctx, {"found": False, "ref": ctx.job.target_id}, warning=warning)
+        return True
+    ctx.plan.target.hide(found)
     keys = [mongo.encode_key(key) for key in found.keys]
-    facts = {"found": True, "ref": str(found.keys[0]), "keys": keys, "label": found.label}
-    progress.record_facts(job_id, facts, run=run)
-    return {}
+    progress.record_facts(ctx, {"found": True, "ref": str(found.keys[0]), "keys": keys, "label": found.label})
+    return True
 
 
-def collect(job_id, plan: Plan, step: str, attempt: int, run: int | None = None) -> dict:
-    job = DeletionJob.objects.get(pk=job_id)
-    scope = LiveScope(plan, job.target_id)
-    batch_size = settings.DELETION_BATCH_SIZE["mongodb"]
-    totals = {}
-    for collector in plan.collect:
-        for ids in collector.ids(scope.found, scope.ref, batch_size):
-            rows = [
-                CollectedId(job_id=job_id, entity=collector.entity, value=v, is_object_id=o)
-                for v, o in map(mongo.encode_key, ids)
-            ]
-            CollectedId.objects.bulk_create(rows, ignore_conflicts=True)
-            totals[collector.entity] = totals.get(collector.entity, 0) + len(rows)
-            progress.record_heartbeat(
-                job_id, step, f"collected {len(rows)} {collector.entity} ids", {collector.entity: len(rows)}, attempt
-            )
-            _check_cancel(job_id)
-    return totals
+def collect(ctx: Chunk) -> bool:
+    """One collector per unit: its ids are streamed from one query, which cannot be resumed
+    half way, and re-collecting is harmless (the rows are unique per job, entity and id)."""
+    index = ctx.cursor.get("collector", 0)
+    if index >= len(ctx.plan.collect):
+        return True
+    collector = ctx.plan.collect[index]
+    scope = LiveScope(ctx.plan, ctx.job.target_id)
+    found = 0
+    for ids in collector.ids(scope.found, scope.ref, settings.DELETION_COLLECT_BATCH):
+        rows = [
+            CollectedId(job_id=ctx.job.pk, entity=collector.entity, value=v, is_object_id=o)
+            for v, o in map(mongo.encode_key, ids)
+        ]
+        CollectedId.objects.bulk_create(rows, ignore_conflicts=True)
+        found += len(rows)
+        progress.record_heartbeat(ctx, f"collected {len(rows)} {collector.entity} ids", {collector.entity: len(rows)})
+        if ctx.job.cancel_requested:
+            raise Cancelled()
+    progress.record_heartbeat(
+        ctx, f"collected {found} {collector.entity} ids in all", {collector.entity: found}, {"collector": index + 1}
+    )
+    return index + 1 >= len(ctx.plan.collect)
 
 
-def delete_from_store(job_id, plan: Plan, step: str, attempt: int, run: int | None = None) -> dict:
-    scope = JobScope(DeletionJob.objects.get(pk=job_id))
-    batch_size = settings.DELETION_BATCH_SIZE[step]
-    deleted = {}
-    for item in plan.items(step):
-        for count in item.delete(scope, batch_size):
-            deleted[item.entity] = deleted.get(item.entity, 0) + count
-            job = progress.record_batch(job_id, step, step, item.entity, count, attempt, run=run)
-            if job.cancel_requested:
-                raise Cancelled()
-    return deleted
+def delete_from_store(ctx: Chunk) -> bool:
+    """One batch of one plan item per unit, resumed from the cursor."""
+    items = ctx.plan.items(ctx.step)
+    index = ctx.cursor.get("item", 0)
+    if index >= len(items):
+        return True
+    item = items[index]
+    expected = ctx.job.preview.get(ctx.step, {}).get(item.entity, 0)
+    done = ctx.job.counts.get(ctx.step, {}).get(item.entity, 0)
+    batch = item.delete_batch(
+        JobScope(ctx.job), ctx.cursor.get("position"), settings.DELETION_BATCH_SIZE[ctx.step], max(expected - done, 0)
+    )
+    cursor = {"item": index, "position": batch.resume_at} if batch.resume_at is not None else {"item": index + 1}
+    progress.record_batch(ctx, store=ctx.step, entity=item.entity, deleted=batch.deleted, cursor=cursor)
+    return cursor["item"] >= len(items)
 
 
-def verify(job_id, plan: Plan, step: str, attempt: int, run: int | None = None) -> dict:
-    scope = JobScope(DeletionJob.objects.get(pk=job_id))
-    residue = {}
-    for store in STORE_STEPS:
-        residue[store] = {item.entity: item.count(scope) for item in plan.items(store)}
-        # Counting a large store takes a while: a heartbeat per store keeps the watchdog away.
-        progress.record_heartbeat(
-            job_id, step, f"counted {STORE_LABELS[store]} residue", residue[store], attempt, run=run
-        )
-    progress.record_residue(job_id, residue, run=run)
+def verify(ctx: Chunk) -> bool:
+    """One store's residue per unit; the last one decides."""
+    index = ctx.cursor.get("store", 0)
+    if index < len(STORE_STEPS):
+        store = STORE_STEPS[index]
+        scope = JobScope(ctx.job)
+        residue = {item.entity: item.count(scope) for item in ctx.plan.items(store)}
+        progress.record_residue(ctx, store, residue, {"store": index + 1})
+        if index + 1 < len(STORE_STEPS):
+            return False
     left = [
-        f"{STORE_LABELS[s]} {entity}: {n}" for s, entities in residue.items() for entity, n in entities.items() if n
+        f"{STORE_LABELS[s]} {entity}: {n}"
+        for s, entities in ctx.job.residue.items()
+        for entity, n in entities.items()
+        if n
     ]
     if left:
         raise ResidueFound("residue remains after deletion (" + ", ".join(left) + ")")
-    return {"residue": 0}
+    return True
 
 
-def complete(job_id, plan: Plan, step: str, attempt: int, run: int | None = None) -> dict:
+def complete(ctx: Chunk) -> bool:
     # Collected ids have served their purpose once the result is proven.
     with transaction.atomic():
-        CollectedId.objects.filter(job_id=job_id).delete()
-    return {}
+        CollectedId.objects.filter(job_id=ctx.job.pk).delete()
+    return True
 
 
-STEP_RUNNERS = {
+UNITS = {
     "validate": validate,
     "collect": collect,
     **{store: delete_from_store for store in STORE_STEPS},
     "verify": verify,
     "complete": complete,
 }
-
-
-def _check_cancel(job_id) -> None:
-    if DeletionJob.objects.filter(pk=job_id, cancel_requested=True).exists():
-        raise Cancelled()
 
 
 # --- what a failure or cancel leaves behind ---------------------------------------------------

@@ -1,13 +1,9 @@
-"""Writes on deletion jobs: request, cancel, resume, and (re)enqueue the step chain."""
+"""Writes on deletion jobs: request, cancel, resume, and requeue a stalled one."""
 
-import logging
-from functools import partial
-
-from celery import chain
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
+from deletion_console import dispatch
 from deletion_console.engine.plan import STEPS, STORE_STEPS
 from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.jobs import active_job_for, stale_before, was_deleted_before
@@ -15,8 +11,6 @@ from deletion_console.services import progress
 from deletion_console.services.execution import CANCELLABLE_STEPS, removed_summary, state_of_data
 from deletion_console.services.preview import Preview, preview
 from deletion_console.stores import errors
-
-log = logging.getLogger(__name__)
 
 
 class DeletionRefused(Exception):
@@ -38,7 +32,7 @@ class JobStateError(DeletionRefused):
 
 
 def request_deletion(*, kind: str, target_id: str, user=None, confirmed: Preview | None = None) -> DeletionJob:
-    """Create a job for the target and, once committed, start its chain.
+    """Create a job for the target and, once committed, queue its first chunk.
 
     The database's one-active-job-per-target constraint decides between simultaneous
     requests: the loser gets the winner's job in ActiveJobExists.
@@ -58,6 +52,8 @@ def request_deletion(*, kind: str, target_id: str, user=None, confirmed: Preview
                 steps={step: {"state": "pending"} for step in STEPS},
                 current_step=STEPS[0],
                 run=1,
+                chunk=1,
+                attempt=1,
             )
             JobEvent.objects.create(job=job, kind="requested", counts={"expected": current.total}, message=_by(user))
             _enqueue_on_commit(job, STEPS[0])
@@ -114,7 +110,11 @@ def resume(job_id, user=None) -> DeletionJob:
             job.finished_at = None
             job.current_step = from_step
             job.run += 1
-            job.attempt = 0
+            job.chunk += 1
+            job.attempt = 1
+            # The steps from there on start over: verify's residue is deleted by the store steps.
+            later = STEPS[STEPS.index(from_step) :]
+            job.steps = {step: _without_cursor(state) if step in later else state for step, state in job.steps.items()}
             progress.touch(job)
             job.save()
             message = f"{_by(user)}; before: {previous}" if previous else _by(user)
@@ -133,38 +133,32 @@ def requeue(job: DeletionJob, reason: str) -> None:
         if job.status != JobStatus.RUNNING or (job.heartbeat_at and job.heartbeat_at >= stale_before()):
             return
         job.run += 1
+        job.chunk += 1
         job.heartbeat_at = timezone.now()
         progress.touch(job)
-        job.save(update_fields=["run", "heartbeat_at", "seq"])
+        job.save(update_fields=["run", "chunk", "heartbeat_at", "seq"])
         JobEvent.objects.create(job=job, step=job.current_step, kind="requeued", message=reason)
         _enqueue_on_commit(job, job.current_step, fail_if_unqueued=False)
 
 
 def _enqueue_on_commit(job: DeletionJob, from_step: str, fail_if_unqueued: bool = True) -> None:
-    from deletion_console.tasks import run_step
-
-    steps = STEPS[STEPS.index(from_step or STEPS[0]) :]
-    signature = chain(run_step.si(str(job.pk), step, job.run) for step in steps)
-    transaction.on_commit(partial(_send, job.pk, steps[0], signature, fail_if_unqueued))
-
-
-def _send(job_id, step: str, signature, fail_if_unqueued: bool) -> None:
-    # Without this, a job whose chain never reached the broker would stay pending forever.
+    # Without this, a job whose first chunk never reached the broker would stay pending forever.
     # The watchdog's own requeue just tries again on its next round instead.
-    try:
-        signature.delay()
-    except OperationalError as exc:
-        if not fail_if_unqueued:
-            log.warning("Could not requeue deletion job %s: %s", job_id, exc)
-            return
-        job = DeletionJob.objects.get(pk=job_id)
+    def unqueued(exc):
+        current = DeletionJob.objects.get(pk=job.pk)
         progress.fail(
-            job_id,
-            step,
+            job.pk,
+            from_step,
             attempt=0,
             reason=f"could not queue the job: {errors.describe(exc)}",
-            warning=f"{state_of_data(job, step)} Resume it once the broker (Redis) is reachable.",
+            warning=f"{state_of_data(current, from_step)} Resume it once the broker (Redis) is reachable.",
         )
+
+    dispatch.queue_chunk(job, on_unqueued=unqueued if fail_if_unqueued else None)
+
+
+def _without_cursor(state: dict) -> dict:
+    return {key: value for key, value in state.items() if key != "cursor"}
 
 
 def _by(user) -> str:

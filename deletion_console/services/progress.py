@@ -1,8 +1,9 @@
 """Recording what a job does: its state, counts, audit events and live progress messages.
 
 Every change goes through `_change`: one short transaction that locks the job row (so the
-worker never overwrites a cancel flag set by the web at the same moment), bumps the sequence
-number, appends the audit event, and sends the progress message after commit.
+worker never overwrites a cancel flag set by the web at the same moment), fences out a chunk
+that is no longer the job's live one, bumps the sequence number, appends the audit event, and
+sends the progress message after commit.
 """
 
 import logging
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.jobs import job_snapshot
+from deletion_console.services.context import Chunk
 
 log = logging.getLogger(__name__)
 _last_sent: dict[str, float] = {}
@@ -53,28 +55,40 @@ def _send(job_id: str, snapshot: dict) -> None:
 
 
 class Superseded(Exception):
-    """The job moved on (a newer run, or it ended) while this run was still working on it."""
+    """The job moved on (a newer run or chunk, or it ended) while this chunk was still working."""
 
 
-def _change(job_id, mutate, *, event=None, force: bool = False, run: int | None = None) -> DeletionJob:
+def _change(
+    job_id, mutate, *, event=None, force: bool = False, ctx: Chunk | None = None, even_if_superseded: bool = False
+) -> DeletionJob:
     """`event` is the audit event's fields, or a function of the changed job returning them.
 
-    With `run`, the change is refused unless that run is still the job's live one: a worker
+    With `ctx`, the change is refused unless that chunk is still the job's live one: a worker
     presumed dead by the watchdog may in fact be slow, and must not write over its successor.
+    `even_if_superseded` records it anyway (what a superseded chunk deleted is gone all the
+    same, and belongs in the counts and the audit trail), then raises Superseded.
     """
+    superseded = False
     with transaction.atomic():
         job = DeletionJob.objects.select_for_update().get(pk=job_id)
-        if run is not None and (job.run != run or job.status in TERMINAL_STATUSES):
-            raise Superseded()
-        mutate(job)
+        if ctx is not None and not ctx.is_current(job):
+            if not even_if_superseded:
+                raise Superseded()
+            superseded = True
+        mutate(job, superseded) if even_if_superseded else mutate(job)
         job.heartbeat_at = timezone.now()
         touch(job)
         job.save()
         if callable(event):
             event = event(job)
         if event:
-            JobEvent.objects.create(job=job, **event)
+            run = ctx.run if ctx is not None else job.run
+            JobEvent.objects.create(job=job, **{"run": run, **event})
         broadcast_on_commit(job, force=force)
+    if ctx is not None:
+        ctx.job = job
+    if superseded:
+        raise Superseded()
     return job
 
 
@@ -82,29 +96,39 @@ def _step_state(job: DeletionJob, step: str, **fields) -> None:
     job.steps = {**job.steps, step: {**job.steps.get(step, {}), **fields}}
 
 
-def start_step(job_id, step: str, attempt: int, run: int | None = None) -> DeletionJob:
+def start_step(ctx: Chunk) -> DeletionJob:
     def mutate(job):
         now = timezone.now()
         job.status = JobStatus.RUNNING
         job.started_at = job.started_at or now
-        job.current_step = step
-        job.attempt = attempt
-        _step_state(job, step, state="running", started_at=now.isoformat(), attempt=attempt, run=job.run)
+        job.current_step = ctx.step
+        _step_state(job, ctx.step, state="running", started_at=now.isoformat(), attempt=ctx.attempt, run=job.run)
 
-    return _change(job_id, mutate, event={"step": step, "kind": "started", "attempt": attempt}, force=True, run=run)
+    event = {"step": ctx.step, "kind": "started", "attempt": ctx.attempt}
+    return _change(ctx.job.pk, mutate, event=event, force=True, ctx=ctx)
 
 
-def finish_step(
-    job_id, step: str, seconds: float, attempt: int, counts: dict | None = None, run: int | None = None
-) -> DeletionJob:
+def continue_step(ctx: Chunk) -> DeletionJob:
+    """The chunk's time is up: the next chunk of the same step is about to be queued."""
+
     def mutate(job):
-        _step_state(job, step, state="done", finished_at=timezone.now().isoformat(), seconds=round(seconds, 3))
+        job.chunk += 1
 
-    event = {"step": step, "kind": "succeeded", "attempt": attempt, "seconds": seconds, "counts": counts or {}}
-    return _change(job_id, mutate, event=event, force=True, run=run)
+    return _change(ctx.job.pk, mutate, ctx=ctx)
 
 
-def record_facts(job_id, facts: dict, warning: str | None = None, run: int | None = None) -> DeletionJob:
+def finish_step(ctx: Chunk, seconds: float, next_step: str, counts: dict | None = None) -> DeletionJob:
+    def mutate(job):
+        _step_state(job, ctx.step, state="done", finished_at=timezone.now().isoformat(), seconds=round(seconds, 3))
+        job.current_step = next_step
+        job.attempt = 1
+        job.chunk += 1
+
+    event = {"step": ctx.step, "kind": "succeeded", "attempt": ctx.attempt, "seconds": seconds, "counts": counts or {}}
+    return _change(ctx.job.pk, mutate, event=event, force=True, ctx=ctx)
+
+
+def record_facts(ctx: Chunk, facts: dict, warning: str | None = None) -> DeletionJob:
     def mutate(job):
         job.target_facts = {**job.target_facts, **facts}
         if facts.get("label"):
@@ -112,57 +136,60 @@ def record_facts(job_id, facts: dict, warning: str | None = None, run: int | Non
         if warning and warning not in job.warnings:
             job.warnings = [*job.warnings, warning]
 
-    return _change(job_id, mutate, run=run)
+    return _change(ctx.job.pk, mutate, ctx=ctx)
 
 
-def record_batch(
-    job_id, step: str, store: str, entity: str, deleted: int, attempt: int, run: int | None = None
-) -> DeletionJob:
-    """Add one batch's count; the returned job tells the caller whether to stop."""
+def record_batch(ctx: Chunk, *, store: str, entity: str, deleted: int, cursor: dict) -> DeletionJob:
+    """Add one batch's count and move the step's cursor past it, in one transaction; the
+    returned job tells the caller whether to stop. A batch that deleted nothing only moves the
+    cursor: the audit trail lists what was deleted."""
+
+    def mutate(job, superseded):
+        if deleted:
+            per_store = dict(job.counts.get(store, {}))
+            per_store[entity] = per_store.get(entity, 0) + deleted
+            job.counts = {**job.counts, store: per_store}
+            job.progress = _percent(job)
+        if not superseded:
+            _step_state(job, ctx.step, cursor=cursor)
+
+    event = None
+    if deleted:
+        event = {"step": ctx.step, "kind": "batch", "attempt": ctx.attempt, "counts": {entity: deleted}}
+    return _change(ctx.job.pk, mutate, event=event, ctx=ctx, even_if_superseded=True)
+
+
+def record_heartbeat(ctx: Chunk, message: str, counts: dict, cursor: dict | None = None) -> DeletionJob:
+    def mutate(job):
+        if cursor is not None:
+            _step_state(job, ctx.step, cursor=cursor)
+
+    event = {"step": ctx.step, "kind": "progress", "attempt": ctx.attempt, "counts": counts, "message": message}
+    return _change(ctx.job.pk, mutate, event=event, ctx=ctx)
+
+
+def record_residue(ctx: Chunk, store: str, residue: dict, cursor: dict) -> DeletionJob:
+    def mutate(job):
+        job.residue = {**job.residue, store: residue}
+        _step_state(job, ctx.step, cursor=cursor)
+
+    return _change(ctx.job.pk, mutate, ctx=ctx)
+
+
+def retrying(ctx: Chunk, reason: str, delay: float) -> DeletionJob:
+    """A transient failure: the step's next attempt is about to be queued, `delay` seconds out."""
 
     def mutate(job):
-        per_store = dict(job.counts.get(store, {}))
-        per_store[entity] = per_store.get(entity, 0) + deleted
-        job.counts = {**job.counts, store: per_store}
-        job.progress = _percent(job)
-
-    event = {"step": step, "kind": "batch", "attempt": attempt, "counts": {entity: deleted}}
-    return _change(job_id, mutate, event=event, run=run)
-
-
-def record_heartbeat(
-    job_id, step: str, message: str, counts: dict, attempt: int, run: int | None = None
-) -> DeletionJob:
-    return _change(
-        job_id,
-        lambda job: None,
-        event={"step": step, "kind": "progress", "attempt": attempt, "counts": counts, "message": message},
-        run=run,
-    )
-
-
-def record_residue(job_id, residue: dict, run: int | None = None) -> DeletionJob:
-    def mutate(job):
-        job.residue = residue
-
-    return _change(job_id, mutate, run=run)
-
-
-def retrying(job_id, step: str, attempt: int, reason: str, delay: float, run: int | None = None) -> DeletionJob:
-    def mutate(job):
-        _step_state(job, step, state="retrying", last_error=reason)
+        _step_state(job, ctx.step, state="retrying", last_error=reason)
+        job.attempt = ctx.attempt + 1
+        job.chunk += 1
 
     message = f"{reason}; retrying in {delay:g} s"
-    return _change(
-        job_id,
-        mutate,
-        event={"step": step, "kind": "retry", "attempt": attempt, "message": message},
-        force=True,
-        run=run,
-    )
+    event = {"step": ctx.step, "kind": "retry", "attempt": ctx.attempt, "message": message}
+    return _change(ctx.job.pk, mutate, event=event, force=True, ctx=ctx)
 
 
-def fail(job_id, step: str, attempt: int, reason: str, warning: str, run: int | None = None) -> DeletionJob:
+def fail(job_id, step: str, attempt: int, reason: str, warning: str, ctx: Chunk | None = None) -> DeletionJob:
     def mutate(job):
         job.status = JobStatus.FAILED
         job.error = f"{step} step failed: {reason}"
@@ -175,11 +202,11 @@ def fail(job_id, step: str, attempt: int, reason: str, warning: str, run: int | 
         mutate,
         event={"step": step, "kind": "failed", "attempt": attempt, "message": reason},
         force=True,
-        run=run,
+        ctx=ctx,
     )
 
 
-def cancelled(job_id, step: str, summary: str, run: int | None = None) -> DeletionJob:
+def cancelled(job_id, step: str, summary: str, ctx: Chunk | None = None) -> DeletionJob:
     def mutate(job):
         job.status = JobStatus.CANCELLED
         job.finished_at = timezone.now()
@@ -187,11 +214,11 @@ def cancelled(job_id, step: str, summary: str, run: int | None = None) -> Deleti
         _step_state(job, step, state="cancelled")
 
     return _change(
-        job_id, mutate, event={"step": step, "kind": "cancelled", "counts": {}, "message": summary}, force=True, run=run
+        job_id, mutate, event={"step": step, "kind": "cancelled", "counts": {}, "message": summary}, force=True, ctx=ctx
     )
 
 
-def succeed(job_id, seconds: float, attempt: int, run: int | None = None) -> DeletionJob:
+def succeed(ctx: Chunk, seconds: float) -> DeletionJob:
     def mutate(job):
         now = timezone.now()
         job.status = JobStatus.SUCCEEDED
@@ -201,9 +228,9 @@ def succeed(job_id, seconds: float, attempt: int, run: int | None = None) -> Del
 
     def event(job):
         counts = {"deleted": job.total_deleted}
-        return {"step": "complete", "kind": "succeeded", "attempt": attempt, "seconds": seconds, "counts": counts}
+        return {"step": "complete", "kind": "succeeded", "attempt": ctx.attempt, "seconds": seconds, "counts": counts}
 
-    return _change(job_id, mutate, event=event, force=True, run=run)
+    return _change(ctx.job.pk, mutate, event=event, force=True, ctx=ctx)
 
 
 def _percent(job: DeletionJob) -> float:

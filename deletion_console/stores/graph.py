@@ -33,3 +33,7 @@ def write_value(query: str, **params):
     """Run one write in its own transaction and return the first value it returns."""
     records, _, _ = driver().execute_query(query, params)
     return records[0][0] if records else None
+
+
+def index_names() -> set[str]:
+    return set(read_value("SHOW INDEXES YIELD name RETURN collect(name)") or [])

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from bson import ObjectId
 from django.conf import settings
-from pymongo import MongoClient
+from pymongo import DeleteOne, MongoClient
 
 _client = None
 _client_pid = None
@@ -51,16 +51,25 @@ def count(db: str, collection: str, query: dict) -> int:
     return database(db)[collection].count_documents(query)
 
 
-def ids_filter(ids: list) -> dict:
-    # A single key is looked up by equality, which FerretDB answers from its primary key.
-    return {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
+def count_keys(db: str, collection: str, keys: list, extra: dict | None = None) -> int:
+    """How many of these _ids exist (and match extra): one exact lookup per key.
+
+    FerretDB pushes `{_id: value}` down to an index but evaluates `{_id: {$in: [...]}}` by
+    decoding the whole collection, so a list is looked up key by key; these lists are only
+    ever a legacy parent's child arrays, or the target's own key.
+    """
+    coll = database(db)[collection]
+    return sum(coll.count_documents({"_id": key, **(extra or {})}, limit=1) for key in keys)
 
 
-def stream_ids(db: str, collection: str, query: dict, batch_size: int, sort: bool = False) -> Iterator[list]:
+def first_ids(db: str, collection: str, query: dict, limit: int) -> list:
+    """Up to limit _ids matching query, in no particular order."""
+    return [doc["_id"] for doc in database(db)[collection].find(query, {"_id": 1}, limit=limit, batch_size=limit)]
+
+
+def stream_ids(db: str, collection: str, query: dict, batch_size: int) -> Iterator[list]:
     """Yield the matching _ids in lists of at most batch_size, holding one batch at a time."""
     cursor = database(db)[collection].find(query, {"_id": 1}, batch_size=min(batch_size, 10_000))
-    if sort:
-        cursor = cursor.sort("_id", 1)
     batch = []
     for doc in cursor:
         batch.append(doc["_id"])
@@ -75,32 +84,35 @@ def delete_where(db: str, collection: str, query: dict) -> int:
     return database(db)[collection].delete_many(query).deleted_count
 
 
-def delete_matching(db: str, collection: str, query: dict, batch_size: int) -> Iterator[int]:
-    """Delete everything matching query in slices of at most batch_size, one round trip each.
+def delete_keys(db: str, collection: str, keys: list, extra: dict | None = None) -> int:
+    """Delete these _ids (where they also match extra) in one round trip: a bulk of exact-key
+    deletes, each served by an index on FerretDB and on MongoDB alike, where one `$in` filter
+    would make FerretDB decode the whole collection."""
+    if not keys:
+        return 0
+    ops = [DeleteOne({"_id": key, **(extra or {})}) for key in keys]
+    return database(db)[collection].bulk_write(ops, ordered=False).deleted_count
 
-    FerretDB evaluates every filter but plain _id equality by scanning the collection, and an
-    `_id: {$in: [...]}` list costs more the longer it is; so each slice is the query narrowed
-    to a contiguous `_id` range taken from one sorted pass over the matching ids: one scan per
-    slice whatever its size. A slice must still stay bounded because FerretDB binds every
-    matched _id of a delete into one SQL statement. Repeats until a pass finds nothing, so
-    documents written during the pass are caught too.
+
+def delete_some(db: str, collection: str, query: dict, size: int, expected: int) -> tuple[int, bool]:
+    """Delete part of what matches query; True once nothing matching is left.
+
+    FerretDB (1.24, PostgreSQL backend) evaluates a filter by fetching what its pushed-down
+    equalities select and filtering the rest in Go, then deletes by one statement binding every
+    matched _id: a delete_many is linear in its matches but fails beyond 65,535 of them, and a
+    range added to the owner filter is not pushed down, so each slice would fetch everything
+    still owned (quadratic). So: one delete_many once what is left fits in one statement, and
+    until then exact-key deletes of `size` owned _ids, linear whatever the total.
     """
-    coll = database(db)[collection]
-    while True:
-        found = False
-        for ids in stream_ids(db, collection, query, batch_size, sort=True):
-            found = True
-            for low, high in _same_type_runs(ids):
-                yield coll.delete_many({"$and": [query, {"_id": {"$gte": low, "$lte": high}}]}).deleted_count
-        if not found:
-            return
-
-
-def _same_type_runs(sorted_ids: list) -> Iterator[tuple]:
-    # Range operators only match values of the bound's own BSON type, and a sorted batch may
-    # hold string _ids followed by ObjectIds: one range per run of one type.
-    start = 0
-    for i in range(1, len(sorted_ids) + 1):
-        if i == len(sorted_ids) or type(sorted_ids[i]) is not type(sorted_ids[start]):
-            yield sorted_ids[start], sorted_ids[i - 1]
-            start = i
+    limit = settings.DELETION_MONGODB_STATEMENT_MAX
+    if expected <= limit:
+        # The hint comes from the preview; a probe confirms before relying on it.
+        keys = first_ids(db, collection, query, limit + 1)
+        if len(keys) <= limit:
+            return delete_where(db, collection, query), True
+        keys = keys[:size]
+    else:
+        keys = first_ids(db, collection, query, size)
+    if not keys:
+        return 0, True
+    return delete_keys(db, collection, keys, query), False

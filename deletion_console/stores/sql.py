@@ -23,3 +23,15 @@ def scalar(query: str, params: dict | None = None):
     with connect() as conn:
         row = conn.execute(query, params or {}).fetchone()
         return row[0] if row else None
+
+
+def has_index_on(conn, table: str, column: str) -> bool | None:
+    """Whether an index of table starts with column; None if the table does not exist."""
+    row = conn.execute("SELECT to_regclass(%s)::oid", [table]).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a"
+        " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = %s AND a.attname = %s)",
+        [row[0], column],
+    ).fetchone()[0]

@@ -1,5 +1,11 @@
 # shellcheck shell=bash
-# FerretDB v1 (MongoDB wire protocol on SQLite), built from the Go module proxy. Sourced by stack.sh.
+# FerretDB v1 (MongoDB wire protocol) on its PostgreSQL backend, in a database of its own on the
+# stack's PostgreSQL; built from the Go module proxy. Sourced by stack.sh.
+#
+# Why PostgreSQL and not SQLite: FerretDB 1.24 pushes top-level equality filters down into SQL as
+# `_jsonb->$1 @> $2`; on PostgreSQL a GIN index can answer that (see ensure_indexes), so a count or
+# delete by owner costs the size of the target, not of the collection. On SQLite every such filter
+# scans the collection.
 
 FERRETDB_VERSION=v1.24.2
 FERRETDB_BIN=$BUILD_DIR/bin/ferretdb
@@ -47,11 +53,17 @@ ferretdb_build() {
   rm -rf "${BUILD_DIR:?}/go" "$src"
 }
 
+# The database is created by pg_provision with plan_cache_mode = force_custom_plan: FerretDB binds
+# the field name of a filter as a parameter, and only a custom plan sees it and can use an index.
+ferretdb_postgresql_url() {
+  printf 'postgres://deletion:deletion@127.0.0.1:%s/ferretdb?pool_max_conns=20' "$PG_PORT"
+}
+
 ferretdb_start() {
-  mkdir -p "$FERRETDB_DIR/data"
+  mkdir -p "$FERRETDB_DIR"
   # --debug-addr=-: no metrics/pprof listener, which would clash between instances.
   spawn "$FERRETDB_DIR/ferretdb.pid" "$(ferretdb_log)" \
-    "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DIR/data/" \
+    "$FERRETDB_BIN" --handler=postgresql --postgresql-url="$(ferretdb_postgresql_url)" \
     --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$FERRETDB_DIR" \
     --telemetry=disable --debug-addr=-
 }

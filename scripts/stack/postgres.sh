@@ -100,14 +100,16 @@ pg_start() {
     die "postgres did not start; see $(rel "$(pg_log)")"
 }
 
-# Idempotent: the console's role (CREATEDB so pytest-django can make test DBs) and databases.
+# Idempotent: the console's role (CREATEDB so pytest-django can make test DBs) and databases:
+# the console's own, the target platform's, and FerretDB's storage (see ferretdb.sh).
 pg_provision() {
   "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$(pg_home)/run" -p "$PG_PORT" -U postgres -d postgres >/dev/null <<'SQL'
 SELECT 'CREATE ROLE deletion' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'deletion') \gexec
 ALTER ROLE deletion LOGIN CREATEDB PASSWORD 'deletion';
 SELECT format('CREATE DATABASE %I OWNER deletion', d)
-  FROM unnest(ARRAY['deletion_console', 'deletion_target']) AS d
+  FROM unnest(ARRAY['deletion_console', 'deletion_target', 'ferretdb']) AS d
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d) \gexec
+ALTER DATABASE ferretdb SET plan_cache_mode = force_custom_plan;
 SQL
 }
 

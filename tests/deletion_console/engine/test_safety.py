@@ -3,7 +3,7 @@
 import psycopg
 import pytest
 
-from deletion_console.engine.plan import get_plan
+from deletion_console.engine.plan import STEPS, get_plan
 from deletion_console.models import DeletionJob, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from deletion_console.services import execution, jobs
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]
 
 def run_steps(job, steps):
     for step in steps:
-        assert execution.run_step(job.pk, step, job.run, attempt=1) == execution.CONTINUE, step
+        assert execution.run_step(job.pk, step) == execution.Outcome.NEXT, step
 
 
 def test_a_legacy_array_naming_another_campaigns_child_does_not_take_it(rng):
@@ -27,7 +27,7 @@ def test_a_legacy_array_naming_another_campaigns_child_does_not_take_it(rng):
     mongo.database()["campaigns"].update_one({"_id": target.id}, {"$push": {"quest_ids": stolen}})
     job = jobs.request_deletion(kind="campaign", target_id=target.id)  # not committed: no worker runs it
 
-    run_steps(job, execution.STEP_RUNNERS)
+    run_steps(job, STEPS)
 
     assert DeletionJob.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED
     assert dumps.all_stores() == before  # the neighbour's quest, document and node, is still there
@@ -40,7 +40,7 @@ def test_a_job_cancelled_before_deleting_anything_shows_the_campaign_again(rng):
     assert mongo.database()["campaigns"].find_one({"_id": mongo.key_candidates(target.id)[0]})["status"] == "deleting"
 
     jobs.cancel(job.pk)
-    assert execution.run_step(job.pk, "collect", job.run, attempt=1) == execution.STOP
+    assert execution.run_step(job.pk, "collect") == execution.Outcome.STOP
 
     assert DeletionJob.objects.get(pk=job.pk).status == JobStatus.CANCELLED
     assert mongo.database()["campaigns"].find_one({"_id": mongo.key_candidates(target.id)[0]})["status"] == "active"
@@ -55,7 +55,7 @@ def test_a_row_locked_by_the_platform_ends_the_wait_with_a_retryable_error(rng, 
         platform.execute("SELECT * FROM campaign_sessions WHERE campaign_id = %s FOR UPDATE", [target.id])
 
         with pytest.raises(psycopg.OperationalError) as raised:
-            list(sessions.delete(scope, batch_size=10))
+            sessions.delete_batch(scope, None, 10, 1)
 
     assert errors.is_transient(raised.value)
     assert target_sql.scalar("SELECT count(*) FROM campaign_sessions WHERE campaign_id = %(c)s", {"c": target.id}) == 1

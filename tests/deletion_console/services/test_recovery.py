@@ -10,19 +10,35 @@ from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from deletion_console.services import execution, jobs, progress
 from deletion_console.stores import errors, mongo
-from tests.factories import DeletionJobFactory, failed_job, running_job
+from tests.factories import DeletionJobFactory, chunk_of, failed_job, running_job
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_superseded_run_cannot_write_to_the_job():
+def test_a_superseded_run_cannot_move_the_job_on():
     job = running_job(step="mongodb")
-    DeletionJob.objects.filter(pk=job.pk).update(run=2)
+    ctx = chunk_of(job, "mongodb")
+    DeletionJob.objects.filter(pk=job.pk).update(run=job.run + 1)
 
     with pytest.raises(progress.Superseded):
-        progress.record_batch(job.pk, "mongodb", "mongodb", "campaign_events", 500, 1, run=1)
+        progress.finish_step(ctx, 1.0, "neo4j")
 
-    assert DeletionJob.objects.get(pk=job.pk).total_deleted == job.total_deleted
+    assert DeletionJob.objects.get(pk=job.pk).current_step == "mongodb"
+
+
+def test_the_last_batch_of_a_superseded_run_is_counted_and_audited_but_moves_no_cursor():
+    job = running_job(step="mongodb")
+    ctx = chunk_of(job, "mongodb")
+    DeletionJob.objects.filter(pk=job.pk).update(run=job.run + 1)
+
+    with pytest.raises(progress.Superseded):
+        progress.record_batch(ctx, store="mongodb", entity="campaign_events", deleted=500, cursor={"item": 5})
+
+    after = DeletionJob.objects.get(pk=job.pk)
+    assert after.total_deleted == job.total_deleted + 500
+    assert "cursor" not in after.steps["mongodb"]
+    event = JobEvent.objects.get(job=job, kind="batch")
+    assert (event.run, event.counts) == (job.run, {"campaign_events": 500})
 
 
 def test_a_redelivered_message_for_a_step_finished_in_this_run_does_nothing():
@@ -30,9 +46,19 @@ def test_a_redelivered_message_for_a_step_finished_in_this_run_does_nothing():
     steps = {**job.steps, "mongodb": {"state": "done", "run": job.run}}
     DeletionJob.objects.filter(pk=job.pk).update(steps=steps)
 
-    outcome = execution.run_step(job.pk, "mongodb", job.run, attempt=1)
+    outcome = execution.run_chunk(job_id=job.pk, step="mongodb", run=job.run, chunk=job.chunk)
 
-    assert outcome == execution.STOP
+    assert outcome == execution.Outcome.STOP
+    assert not JobEvent.objects.filter(job=job, step="mongodb", kind="started").exists()
+
+
+def test_a_redelivered_message_for_a_chunk_whose_successor_is_queued_does_nothing():
+    job = running_job(step="mongodb")
+    DeletionJob.objects.filter(pk=job.pk).update(chunk=job.chunk + 1)
+
+    outcome = execution.run_chunk(job_id=job.pk, step="mongodb", run=job.run, chunk=job.chunk)
+
+    assert outcome == execution.Outcome.STOP
     assert not JobEvent.objects.filter(job=job, step="mongodb", kind="started").exists()
 
 
@@ -102,11 +128,11 @@ def test_a_child_written_after_the_collect_step_is_deleted_and_verified_too(rng,
     target = create_campaign(CampaignSpec(name="Late child"), rng)
     job = jobs.request_deletion(kind="campaign", target_id=target.id)  # no commit: no worker runs it
     for step in ("validate", "collect"):
-        assert execution.run_step(job.pk, step, job.run, attempt=1) == execution.CONTINUE
+        assert execution.run_step(job.pk, step) == execution.Outcome.NEXT
     mongo.database()["quests"].insert_one({"_id": "late-quest", "name": "Late", "campaign_id": target.id})
 
     for step in ("mongodb", "neo4j", "postgres", "verify", "complete"):
-        assert execution.run_step(job.pk, step, job.run, attempt=1) == execution.CONTINUE, step
+        assert execution.run_step(job.pk, step) == execution.Outcome.NEXT, step
 
     finished = DeletionJob.objects.get(pk=job.pk)
     assert finished.status == JobStatus.SUCCEEDED, finished.error
