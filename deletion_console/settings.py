@@ -108,7 +108,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis re-delivers an unacknowledged message after this long, so it must exceed the longest
 # chunk (DELETION_CHUNK_SECONDS plus one batch) and the longest retry countdown; the watchdog
 # below is the backstop for a job whose next chunk was never queued.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}
+# A worker sweeps for such messages every interval x throttle seconds (kombu's defaults make it
+# 100 s): a lost chunk runs again within about visibility timeout + 30 s.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 3),
+}
 CELERY_TASK_DEFAULT_QUEUE = "deletions"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 DELETION_WATCHDOG_INTERVAL_SECONDS = float(env("DELETION_WATCHDOG_INTERVAL_SECONDS", "30"))
@@ -146,9 +152,9 @@ DELETION_BATCH_SIZE = {
 # Ids looked up per round trip when counting by collected ids, and streamed per batch by collect.
 DELETION_MONGODB_ID_LIST = env_int("DELETION_MONGODB_ID_LIST", 1_000)
 DELETION_COLLECT_BATCH = env_int("DELETION_COLLECT_BATCH", 10_000)
-# Most documents one delete_many may match: FerretDB deletes by one SQL statement binding every
-# matched _id, and PostgreSQL takes at most 65,535 parameters; the margin absorbs documents
-# written between the probe that counts them and the delete.
+# Most documents left (by the preview's count) for one delete_many to take them all: FerretDB
+# deletes by one SQL statement binding every matched _id, and PostgreSQL takes at most 65,535
+# parameters; the margin absorbs a preview that is a little stale.
 DELETION_MONGODB_STATEMENT_MAX = env_int("DELETION_MONGODB_STATEMENT_MAX", 60_000)
 # At most this many progress messages a second per job (step changes and the end always go).
 DELETION_PROGRESS_PER_SECOND = float(env("DELETION_PROGRESS_PER_SECOND", "10"))

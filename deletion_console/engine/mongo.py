@@ -89,11 +89,8 @@ class MongoDocs:
     database: str = "MONGODB_DB"  # the setting that names the database
 
     def indexes(self):
-        by_key = (
-            (IndexNeed("mongodb", self.collection, "_id", self.database),)
-            if self.collected or self.match_target
-            else ()
-        )
+        # Every path ends in exact-key deletes (an owner-field delete too, past one statement's size).
+        by_key = (IndexNeed("mongodb", self.collection, "_id", self.database),)
         by_owner = (IndexNeed("mongodb", self.collection, self.field, self.database),) if self.field else ()
         return by_key + by_owner
 
@@ -119,8 +116,11 @@ class MongoDocs:
             if keys:
                 return Batch(mongo.delete_keys(db, self.collection, keys, self._unowned()), {"after": last})
             return Batch(0, {"owned": True} if self.field else None)
-        deleted, finished = mongo.delete_some(db, self.collection, {self.field: scope.ref}, size, expected)
-        return Batch(deleted, None if finished else position)
+        # One delete_many once the preview says what is left fits in one statement, unless
+        # that was already tried and refused (the preview was stale): then key by key to the end.
+        whole = position.get("whole", True) and expected <= settings.DELETION_MONGODB_STATEMENT_MAX
+        deleted, finished, refused = mongo.delete_some(db, self.collection, {self.field: scope.ref}, size, whole)
+        return Batch(deleted, None if finished else {"owned": True, "whole": not refused})
 
     def _key_lists(self, scope: Scope) -> Iterator[list]:
         if self.match_target:

@@ -8,13 +8,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from pymongo.errors import OperationFailure
 
 from deletion_console.seeding import uuid_from
 from deletion_console.seeding.campaigns import CampaignSpec, SeededCampaign, create_campaigns, create_players
 from deletion_console.seeding.indexes import ensure_indexes
 from deletion_console.seeding.schema import ensure_target_schema, truncate_contract_tables
 from deletion_console.seeding.tenants import SeededTenant, TenantSpec, create_tenant
-from deletion_console.stores import graph, mongo
+from deletion_console.stores import errors, graph, mongo
 
 PLAYER_POOL = 40
 # Every campaign has one of these regulars, so players are shared even in a small demo.
@@ -111,12 +112,17 @@ def wipe_seeded_data() -> None:
 
 
 def empty_seeded_data() -> None:
-    """Like wipe_seeded_data, but keeping the Mongo collections and so their indexes: for small
-    test data (a delete_many on FerretDB binds every matched _id, at most 65,535)."""
+    """Like wipe_seeded_data, but keeping the Mongo collections and so their indexes (test data
+    is small); a collection too large for one delete on FerretDB is dropped instead."""
     for name in (settings.MONGODB_DB, settings.MONGODB_EXTERNAL_DB):
         db = mongo.database(name)
         for collection in db.list_collection_names():
-            db[collection].delete_many({})
+            try:
+                db[collection].delete_many({})
+            except OperationFailure as exc:
+                if not errors.is_too_many_matches(exc):
+                    raise
+                db[collection].drop()
     delete_all_graph_nodes()
     truncate_contract_tables()
 

@@ -33,3 +33,9 @@ def is_transient(exc: BaseException) -> bool:
 def describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def is_too_many_matches(exc: BaseException) -> bool:
+    """FerretDB (PostgreSQL backend) refusing a delete whose matches exceed one statement's
+    65,535 parameters: it deletes by binding every matched _id, and deletes nothing then."""
+    return isinstance(exc, mongo_errors.OperationFailure) and "limited to 65535 parameters" in str(exc)

@@ -39,7 +39,7 @@ def ensure_gin_index(database: str, collection: str, field: str) -> bool | None:
     """Create the index for equality on `field`; True if created, False if present, None if
     the collection has no table yet (FerretDB creates it with the first document or index)."""
     with _connect() as conn:
-        table = _table(conn, database, collection)
+        table = table_of(conn, database, collection)
         if table is None:
             return None
         name = _index_name(table, field)
@@ -49,15 +49,17 @@ def ensure_gin_index(database: str, collection: str, field: str) -> bool | None:
         if exists:
             return False
         conn.execute(
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin ((_jsonb -> {}) jsonb_path_ops)").format(
-                sql.Identifier(name), sql.Identifier(database, table), sql.Literal(field)
-            )
+            # fastupdate off: otherwise new documents' entries wait in a pending list that every
+            # lookup scans in full until a vacuum merges it (measured: 13 ms per exact-key delete, not 0.3).
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS {} ON {} USING gin ((_jsonb -> {}) jsonb_path_ops) WITH (fastupdate = off)"
+            ).format(sql.Identifier(name), sql.Identifier(database, table), sql.Literal(field))
         )
         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(database, table)))
         return True
 
 
-def _table(conn, database: str, collection: str) -> str | None:
+def table_of(conn, database: str, collection: str) -> str | None:
     metadata = sql.Identifier(database, "_ferretdb_database_metadata")
     if conn.execute("SELECT to_regclass(%s)", [f'"{database}"._ferretdb_database_metadata']).fetchone()[0] is None:
         return None

@@ -1,0 +1,113 @@
+"""Chunked execution with a real worker: jobs share a worker fairly, a chunk lost with its
+worker comes back from the broker, and every batch deleted is in the audit trail."""
+
+from collections import Counter
+
+import pytest
+
+from deletion_console.models import DeletionJob, JobEvent, JobStatus
+from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
+from deletion_console.services import jobs
+from tests.deletion_console.services.test_failures import seed_with_neighbours, step_underway, wait_until
+from tests.fixtures import dumps
+from tests.fixtures.worker import WorkerProcess, flush_broker, wait_for_job
+
+pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("clean_stores", "transactional_db")]
+
+# Short chunks of small batches: a test-sized campaign takes many chunks.
+SHORT_CHUNKS = {
+    "DELETION_CHUNK_SECONDS": "0.3",
+    "DELETION_MONGODB_BATCH": "500",
+    "DELETION_MONGODB_STATEMENT_MAX": "1000",
+    "DELETION_NEO4J_BATCH": "20",
+}
+
+
+@pytest.fixture
+def own_worker(celery_worker):
+    """Stop the suite's worker; the test starts the only consumer of the queue itself."""
+    celery_worker.stop()
+    started = []
+
+    def start(name, **kwargs):
+        worker = WorkerProcess(name, **kwargs).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+    flush_broker()
+    celery_worker.start()
+
+
+def audited_batches(job) -> dict:
+    """Per entity, the sum of the job's batch events: what the audit trail says was deleted."""
+    total = Counter()
+    for event in JobEvent.objects.filter(job=job, kind="batch"):
+        total.update(event.counts)
+    return dict(total)
+
+
+def deleted_per_entity(job) -> dict:
+    return {entity: n for entities in job.counts.values() for entity, n in entities.items() if n}
+
+
+def test_a_small_job_queued_behind_a_large_one_finishes_first_on_a_one_process_worker(own_worker, rng):
+    own_worker("fair", extra_env=SHORT_CHUNKS, processes=1)
+    before, large = seed_with_neighbours(rng, events=15_000)
+    small = create_campaign(CampaignSpec(name="Small", children=2, events=10), rng)
+    large_job = jobs.request_deletion(kind="campaign", target_id=large.id)
+    wait_until(step_underway(large_job.pk, "mongodb"), what="the large job's mongodb step to be underway")
+
+    small_job = jobs.request_deletion(kind="campaign", target_id=small.id)
+    small_done = wait_for_job(small_job.pk, timeout=60)
+
+    assert small_done.status == JobStatus.SUCCEEDED, small_done.error
+    assert DeletionJob.objects.get(pk=large_job.pk).status == JobStatus.RUNNING
+    large_done = wait_for_job(large_job.pk, timeout=180)
+    assert large_done.status == JobStatus.SUCCEEDED, large_done.error
+    assert large_done.total_deleted == sum(sum(e.values()) for e in large.counts.values())
+    assert dumps.all_stores() == before
+
+
+def test_a_chunk_lost_with_its_killed_worker_is_redelivered_by_the_broker_without_the_watchdog(own_worker, rng):
+    # No beat, so no watchdog: only the broker's visibility timeout can bring the chunk back.
+    redelivery = {
+        **SHORT_CHUNKS,
+        "CELERY_VISIBILITY_TIMEOUT": "4",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+    }
+    first = own_worker("doomed", extra_env=redelivery)
+    before, target = seed_with_neighbours(rng, events=15_000)
+    job = jobs.request_deletion(kind="campaign", target_id=target.id)
+    wait_until(step_underway(job.pk, "mongodb"), what="the mongodb step to be underway")
+
+    first.kill()
+    own_worker("heir", extra_env=redelivery)
+    done = wait_for_job(job.pk, timeout=180)
+
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    assert done.run == 1 and not JobEvent.objects.filter(job=done, kind="requeued").exists()
+    assert done.total_deleted == sum(sum(e.values()) for e in target.counts.values())
+    assert audited_batches(done) == deleted_per_entity(done)
+    assert dumps.all_stores() == before
+
+
+def test_every_batch_a_job_deleted_is_in_its_audit_trail(own_worker, rng):
+    own_worker("audit", extra_env=SHORT_CHUNKS)
+    before, target = seed_with_neighbours(rng, events=3_000, new_format=False)
+    job = jobs.request_deletion(kind="campaign", target_id=target.id)
+
+    done = wait_for_job(job.pk, timeout=120)
+
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    assert (
+        audited_batches(done)
+        == deleted_per_entity(done)
+        == {entity: n for entities in target.counts.values() for entity, n in entities.items() if n}
+    )
+    chunks = JobEvent.objects.filter(job=done, kind="batch", step="mongodb").count()
+    assert chunks > 5  # small batches: the mongodb step alone took many
+    assert dumps.all_stores() == before
