@@ -77,6 +77,8 @@ def job_snapshot(job: DeletionJob) -> dict:
         "warnings": job.warnings,
         "cancel_requested": job.cancel_requested,
         "seq": job.seq,
+        # When the change this snapshot shows was recorded (just before its commit).
+        "updated_at": _iso(job.heartbeat_at),
         "created_at": _iso(job.created_at),
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),
