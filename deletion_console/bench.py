@@ -82,7 +82,8 @@ def run(*, sizes, raw_sizes, background: int, tiny_runs: int, parallel_jobs: int
     create_players(PLAYERS)
     if app.control.ping(timeout=1.0):
         raise RuntimeError("Other Celery workers are running (stop `make run` first): the benchmark needs its own.")
-    rng = random.Random(7)
+    # Fresh ids on every run: the background campaigns of earlier runs are still in the store.
+    rng = random.Random(time.time_ns())
     results = Results(background_documents=_ensure_background(background, rng, log))
 
     for size in sizes:
