@@ -12,7 +12,8 @@ from deletion_console.services.preview import Preview
 
 class CampaignSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, strip=True, label="Search by name or id")
-    page = forms.IntegerField(required=False, min_value=1)
+    after = forms.CharField(required=False, max_length=300)
+    before = forms.CharField(required=False, max_length=300)
 
 
 class ConfirmDeletionForm(forms.Form):

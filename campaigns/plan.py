@@ -5,7 +5,7 @@ Another schema means editing this file, not the engine.
 
 from deletion_console.engine.graph import GraphNodes, GraphRelationships
 from deletion_console.engine.mongo import CollectIds, MongoDocs, MongoTarget
-from deletion_console.engine.plan import Plan
+from deletion_console.engine.plan import IndexNeed, Plan
 from deletion_console.engine.sql import SqlRows
 
 # (entity, collection, legacy id array on the campaign, graph label). Listed leaves first:
@@ -66,4 +66,5 @@ CAMPAIGN_PLAN = Plan(
         ),
     },
     kept=("Player nodes in Neo4j", "players rows in PostgreSQL"),
+    lookups=(IndexNeed("mongodb", "campaigns", "name"),),  # the list's search by name prefix
 )

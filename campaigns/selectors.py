@@ -1,24 +1,19 @@
 """Reads for the campaign list: MongoDB's `campaigns` collection, plus the console's own jobs.
 
-Paging is by natural order with skip/limit, fetching one row more than a page to know whether
-another follows; nothing counts the collection. Why, measured through `campaign_page` on the
-test stack's FerretDB 1.24 (SQLite) with 10,000 campaigns (10 % legacy), median of 7:
+Pages are keyset-paginated on `_id`: a page is the PAGE_SIZE campaigns after (or before) the
+last one shown, fetched with one more to know whether another page follows; nothing counts or
+skips. On MongoDB that is an index walk whatever the page. Search is by exact id (one exact
+lookup per candidate key type) or by the start of the name, case-insensitive.
 
-- default page 13 ms, page 2 17 ms; then linear in the skip: page 11 59 ms, page 41 190 ms,
-  page 101 440 ms, the last (page 200) 790 ms. FerretDB pushes LIMIT down to SQLite only for a
-  query with no filter, no sort and no skip; otherwise it decodes and filters in Go.
-- what was not taken, first page each: sort on `_id` 860 ms, keyset `_id < last` 640 ms,
-  sort on `created_at` 540 ms, `count_documents` 520 ms: any sort or any filter other than
-  `{_id: value}` decodes the whole collection, on every page.
-- search by exact id 58 ms: `{_id: value}` is the one filter FerretDB hands to SQLite (still a
-  scan there, about 3 us a row), while `{_id: {$in: [...]}}` is a Go-side scan (260 ms); so
-  each candidate key is tried on its own. Search by part of a name: 80 ms when the page fills
-  early, a full scan (about 1 s) when few or none match; MongoDB scans for it too.
-On MongoDB, natural order is also the cheap one (no index, no sort), and skip stays linear.
+Measured on the bundled FerretDB 1.24 (PostgreSQL backend), 10,000 campaigns: FerretDB pushes
+neither sorts nor ranges down, so each page decodes the whole collection in Go, about the same
+for every page (see the issue notes for the figures); skip/limit in natural order was 3 ms for
+the first page but grew linearly with the page number.
 """
 
 from dataclasses import dataclass
 
+from bson import ObjectId
 from django.conf import settings
 
 from deletion_console.models import DeletionJob
@@ -42,6 +37,7 @@ class CampaignRow:
     is_new_format: bool
     created_at: object
     status: str
+    key: object = None  # the _id with its BSON type, which the page cursors carry
     job: DeletionJob | None = None
 
     @property
@@ -52,30 +48,18 @@ class CampaignRow:
 @dataclass
 class CampaignPage:
     rows: list[CampaignRow]
-    number: int
     has_next: bool
+    has_previous: bool = False
     query: str = ""
     matched_id: bool = False
 
     @property
-    def has_previous(self) -> bool:
-        return self.number > 1
+    def next_cursor(self) -> str:
+        return cursor_of(self.rows[-1].key) if self.rows else ""
 
     @property
-    def next_number(self) -> int:
-        return self.number + 1
-
-    @property
-    def previous_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def start_index(self) -> int:
-        return (self.number - 1) * PAGE_SIZE + 1 if self.rows else 0
-
-    @property
-    def end_index(self) -> int:
-        return (self.number - 1) * PAGE_SIZE + len(self.rows)
+    def previous_cursor(self) -> str:
+        return cursor_of(self.rows[0].key) if self.rows else ""
 
 
 def _collection():
@@ -94,6 +78,7 @@ def _row(doc: dict) -> CampaignRow:
         is_new_format=bool(doc.get("is_new_format", True)),
         created_at=doc.get("created_at"),
         status=str(doc.get("status") or "active"),
+        key=doc["_id"],
     )
 
 
@@ -110,19 +95,58 @@ def find_by_id(campaign_id: str) -> dict | None:
     return None
 
 
-def campaign_page(*, query: str = "", page: int = 1) -> CampaignPage:
-    """One page of campaigns with their deletion jobs; `query` is an exact id or part of a name."""
+def campaign_page(*, query: str = "", after: str = "", before: str = "") -> CampaignPage:
+    """One page of campaigns with their deletion jobs: the first, or the one after or before a
+    cursor from an earlier page. `query` is an exact id or the start of a name."""
     query = query.strip()
-    page = max(1, page)
     if query:
         doc = find_by_id(query)
         if doc is not None:
-            return _with_jobs(CampaignPage(rows=[_row(doc)], number=1, has_next=False, query=query, matched_id=True))
-    mongo_filter = {"name": {"$regex": _escape(query), "$options": "i"}} if query else {}
-    cursor = _collection().find(mongo_filter, LIST_FIELDS, skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
+            return _with_jobs(CampaignPage(rows=[_row(doc)], has_next=False, query=query, matched_id=True))
+    conditions = [{"name": {"$regex": "^" + _escape(query), "$options": "i"}}] if query else []
+    backwards = bool(before) and not after
+    anchor = key_of(before if backwards else after)
+    if anchor is not None:
+        conditions.append(_beyond(anchor, backwards))
+    mongo_filter = {"$and": conditions} if len(conditions) > 1 else (conditions[0] if conditions else {})
+    cursor = _collection().find(mongo_filter, LIST_FIELDS).sort("_id", -1 if backwards else 1).limit(PAGE_SIZE + 1)
     docs = list(cursor)
+    more = len(docs) > PAGE_SIZE
     rows = [_row(d) for d in docs[:PAGE_SIZE]]
-    return _with_jobs(CampaignPage(rows=rows, number=page, has_next=len(docs) > PAGE_SIZE, query=query))
+    if backwards:
+        rows.reverse()
+    return _with_jobs(
+        CampaignPage(
+            rows=rows,
+            has_next=True if backwards else more,
+            has_previous=more if backwards else anchor is not None,
+            query=query,
+        )
+    )
+
+
+def _beyond(key, backwards: bool) -> dict:
+    # Ranges only match values of their bound's own BSON type, and _id sorts every string
+    # before every ObjectId: going forward from a string, the ObjectIds still lie ahead;
+    # going back from an ObjectId, the strings still lie behind.
+    if backwards:
+        before = {"_id": {"$lt": key}}
+        return {"$or": [before, {"_id": {"$type": "string"}}]} if isinstance(key, ObjectId) else before
+    after = {"_id": {"$gt": key}}
+    return {"$or": [after, {"_id": {"$type": "objectId"}}]} if isinstance(key, str) else after
+
+
+def cursor_of(key) -> str:
+    return f"o{key}" if isinstance(key, ObjectId) else f"s{key}"
+
+
+def key_of(cursor: str):
+    """The _id a page cursor names; None for no cursor or one that was tampered with."""
+    if cursor[:1] == "o" and ObjectId.is_valid(cursor[1:]):
+        return ObjectId(cursor[1:])
+    if cursor[:1] == "s" and len(cursor) > 1:
+        return cursor[1:]
+    return None
 
 
 def _with_jobs(page: CampaignPage) -> CampaignPage:

@@ -26,12 +26,12 @@ def _store_unavailable(request, exc, template, context):
 @login_required
 def campaign_list(request):
     form = CampaignSearchForm(request.GET or None)
-    query, number = "", 1
+    query, after, before = "", "", ""
     if form.is_valid():
-        query, number = form.cleaned_data["q"] or "", form.cleaned_data["page"] or 1
+        query, after, before = (form.cleaned_data[name] or "" for name in ("q", "after", "before"))
     context = {"form": form, "query": query, "can_delete": can_request_deletion(request.user)}
     try:
-        page = campaign_page(query=query, page=number)
+        page = campaign_page(query=query, after=after, before=before)
     except Exception as exc:
         if not errors.is_transient(exc):
             raise

@@ -61,7 +61,8 @@ class IndexNeed:
 def index_needs(plan: "Plan") -> list[IndexNeed]:
     """Every index the plan's target, collectors and items declare, each once, in plan order."""
     parts = [plan.target, *plan.collect, *(item for items in plan.stores.values() for item in items)]
-    return list(dict.fromkeys(need for part in parts for need in getattr(part, "indexes", tuple)()))
+    needs = [need for part in parts for need in getattr(part, "indexes", tuple)()]
+    return list(dict.fromkeys([*needs, *plan.lookups]))
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class Plan:
     stores: dict[str, tuple[Item, ...]] = field(default_factory=dict)
     # shared entities this plan never deletes, shown on the confirm page
     kept: tuple[str, ...] = ()
+    # fields the console finds targets by besides their key (the list's search), to be indexed
+    lookups: tuple[IndexNeed, ...] = ()
 
     def items(self, store: str) -> tuple[Item, ...]:
         return self.stores.get(store, ())
