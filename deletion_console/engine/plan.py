@@ -26,6 +26,7 @@ class Scope(Protocol):
 
     def ids(self, entity: str, batch_size: int) -> Iterator[list]: ...
 
+    # Deleting scopes only (a job's): the next collected ids after a stored position.
     def ids_after(self, entity: str, after: int, limit: int) -> tuple[list, int]: ...
 
 

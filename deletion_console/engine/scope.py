@@ -20,9 +20,6 @@ class LiveScope:
         self.ref = str(self.keys[0])
         self._collectors = {c.entity: c for c in plan.collect}
 
-    def ids_after(self, entity: str, after: int, limit: int) -> tuple[list, int]:
-        raise NotImplementedError("a live scope only counts; deleting goes through a job")
-
     def ids(self, entity: str, batch_size: int) -> Iterator[list]:
         # A legacy parent may also list a child that points back at it: count it once.
         seen = set()

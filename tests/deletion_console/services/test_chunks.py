@@ -90,7 +90,10 @@ def test_a_chunk_lost_with_its_killed_worker_is_redelivered_by_the_broker_withou
 
     assert done.status == JobStatus.SUCCEEDED, done.error
     assert done.run == 1 and not JobEvent.objects.filter(job=done, kind="requeued").exists()
-    assert done.total_deleted == sum(sum(e.values()) for e in target.counts.values())
+    # The killed worker may have deleted a batch it never lived to record: at most one, whose
+    # documents are gone all the same (zero residue); every batch recorded is audited.
+    lost = sum(sum(e.values()) for e in target.counts.values()) - done.total_deleted
+    assert 0 <= lost <= int(SHORT_CHUNKS["DELETION_MONGODB_STATEMENT_MAX"])
     assert audited_batches(done) == deleted_per_entity(done)
     assert dumps.all_stores() == before
 
