@@ -69,7 +69,7 @@ def _ensure_ferretdb(database: str, need: IndexNeed) -> IndexState:
     return IndexState("FerretDB", label, "created" if created else "present")
 
 
-def graph_statement(need: IndexNeed) -> tuple[str, str]:
+def _graph_statement(need: IndexNeed) -> tuple[str, str]:
     name = f"{need.container.lower()}_{need.field.lower()}"
     return name, f"CREATE INDEX {name} IF NOT EXISTS FOR (n:`{need.container}`) ON (n.`{need.field}`)"
 
@@ -78,7 +78,7 @@ def _ensure_graph(wanted: list[IndexNeed]) -> list[IndexState]:
     existing = graph.index_names()
     states = []
     for need in wanted:
-        name, statement = graph_statement(need)
+        name, statement = _graph_statement(need)
         if name not in existing:
             graph.write_value(statement)
         states.append(

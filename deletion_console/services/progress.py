@@ -59,23 +59,22 @@ class Superseded(Exception):
 
 
 def _change(
-    job_id, mutate, *, event=None, force: bool = False, ctx: Chunk | None = None, even_if_superseded: bool = False
+    job_id, mutate, *, event=None, force: bool = False, ctx: Chunk | None = None, if_superseded=None
 ) -> DeletionJob:
     """`event` is the audit event's fields, or a function of the changed job returning them.
 
     With `ctx`, the change is refused unless that chunk is still the job's live one: a worker
     presumed dead by the watchdog may in fact be slow, and must not write over its successor.
-    `even_if_superseded` records it anyway (what a superseded chunk deleted is gone all the
-    same, and belongs in the counts and the audit trail), then raises Superseded.
+    `if_superseded`, when given, is the part of the change that holds even then (what a
+    superseded chunk deleted is gone all the same, and belongs in the counts and the audit
+    trail): it is recorded with the event, then Superseded is raised.
     """
-    superseded = False
     with transaction.atomic():
         job = DeletionJob.objects.select_for_update().get(pk=job_id)
-        if ctx is not None and not ctx.is_current(job):
-            if not even_if_superseded:
-                raise Superseded()
-            superseded = True
-        mutate(job, superseded) if even_if_superseded else mutate(job)
+        superseded = ctx is not None and not ctx.is_current(job)
+        if superseded and if_superseded is None:
+            raise Superseded()
+        (if_superseded if superseded else mutate)(job)
         job.heartbeat_at = timezone.now()
         touch(job)
         job.save()
@@ -144,19 +143,21 @@ def record_batch(ctx: Chunk, *, store: str, entity: str, deleted: int, cursor: d
     returned job tells the caller whether to stop. A batch that deleted nothing only moves the
     cursor: the audit trail lists what was deleted."""
 
-    def mutate(job, superseded):
+    def count(job):
         if deleted:
             per_store = dict(job.counts.get(store, {}))
             per_store[entity] = per_store.get(entity, 0) + deleted
             job.counts = {**job.counts, store: per_store}
             job.progress = _percent(job)
-        if not superseded:
-            _step_state(job, ctx.step, cursor=cursor)
+
+    def count_and_move(job):
+        count(job)
+        _step_state(job, ctx.step, cursor=cursor)
 
     event = None
     if deleted:
         event = {"step": ctx.step, "kind": "batch", "attempt": ctx.attempt, "counts": {entity: deleted}}
-    return _change(ctx.job.pk, mutate, event=event, ctx=ctx, even_if_superseded=True)
+    return _change(ctx.job.pk, count_and_move, event=event, ctx=ctx, if_superseded=count)
 
 
 def record_heartbeat(ctx: Chunk, message: str, counts: dict, cursor: dict | None = None) -> DeletionJob:
