@@ -17,7 +17,7 @@ from bson import ObjectId
 from django.conf import settings
 
 from deletion_console.models import DeletionJob
-from deletion_console.selectors.jobs import active_jobs_by_target
+from deletion_console.selectors.targets import TargetPage, attach_jobs
 from deletion_console.stores import mongo
 
 KIND = "campaign"
@@ -44,22 +44,19 @@ class CampaignRow:
     def is_deleting(self) -> bool:
         return self.status == "deleting" or (self.job is not None and self.job.is_active)
 
-
-@dataclass
-class CampaignPage:
-    rows: list[CampaignRow]
-    has_next: bool
-    has_previous: bool = False
-    query: str = ""
-    matched_id: bool = False
+    @property
+    def label(self) -> str:
+        return self.name or self.id
 
     @property
-    def next_cursor(self) -> str:
-        return cursor_of(self.rows[-1].key) if self.rows else ""
-
-    @property
-    def previous_cursor(self) -> str:
-        return cursor_of(self.rows[0].key) if self.rows else ""
+    def cells(self) -> dict:
+        # The columns campaigns.plan's Listing declares.
+        return {
+            "id": self.id,
+            "format": "New" if self.is_new_format else "Legacy",
+            "owner_id": self.owner_id,
+            "created_at": self.created_at,
+        }
 
 
 def _collection():
@@ -95,14 +92,14 @@ def find_by_id(campaign_id: str) -> dict | None:
     return None
 
 
-def campaign_page(*, query: str = "", after: str = "", before: str = "") -> CampaignPage:
+def campaign_page(*, query: str = "", after: str = "", before: str = "") -> TargetPage:
     """One page of campaigns with their deletion jobs: the first, or the one after or before a
     cursor from an earlier page. `query` is an exact id or the start of a name."""
     query = query.strip()
     if query:
         doc = find_by_id(query)
         if doc is not None:
-            return _with_jobs(CampaignPage(rows=[_row(doc)], has_next=False, query=query, matched_id=True))
+            return _with_jobs(TargetPage(rows=[_row(doc)], has_next=False, query=query, matched_id=True))
     conditions = [{"name": {"$regex": "^" + _escape(query), "$options": "i"}}] if query else []
     backwards = bool(before) and not after
     anchor = key_of(before if backwards else after)
@@ -116,11 +113,13 @@ def campaign_page(*, query: str = "", after: str = "", before: str = "") -> Camp
     if backwards:
         rows.reverse()
     return _with_jobs(
-        CampaignPage(
+        TargetPage(
             rows=rows,
             has_next=True if backwards else more,
             has_previous=more if backwards else anchor is not None,
             query=query,
+            next_cursor=cursor_of(rows[-1].key) if rows else "",
+            previous_cursor=cursor_of(rows[0].key) if rows else "",
         )
     )
 
@@ -149,20 +148,6 @@ def key_of(cursor: str):
     return None
 
 
-def _with_jobs(page: CampaignPage) -> CampaignPage:
-    """Attach each campaign's active job, or for one left "deleting" by an ended job, that job."""
-    ids = [row.id for row in page.rows]
-    jobs = active_jobs_by_target(KIND, ids)
-    orphaned = [row.id for row in page.rows if row.status == "deleting" and row.id not in jobs]
-    if orphaned:
-        jobs = {**latest_jobs_by_target(KIND, orphaned), **jobs}
-    for row in page.rows:
-        row.job = jobs.get(row.id)
+def _with_jobs(page: TargetPage) -> TargetPage:
+    attach_jobs(KIND, page.rows)
     return page
-
-
-def latest_jobs_by_target(kind: str, target_ids) -> dict[str, DeletionJob]:
-    latest: dict[str, DeletionJob] = {}
-    for job in DeletionJob.objects.filter(kind=kind, target_id__in=list(target_ids)).order_by("-created_at"):
-        latest.setdefault(job.target_id, job)
-    return latest

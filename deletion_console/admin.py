@@ -9,12 +9,11 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from deletion_console.engine.plan import STEPS, STORE_LABELS
-from deletion_console.models import DeletionJob, JobEvent, JobStatus
+from deletion_console.models import DeletionJob, JobEvent
 from deletion_console.permissions import REQUEST_DELETION
 from deletion_console.selectors.jobs import jobs_needing_attention, stale_before
 from deletion_console.services import jobs as job_services
-from deletion_console.web.presenters import in_plan_order, progress_url
+from deletion_console.web.presenters import in_plan_order, progress_url, step_names
 
 
 class ReadOnlyAdminMixin:
@@ -68,10 +67,10 @@ def _counts_table(kind: str, counts: dict, expected: dict | None = None):
     if not counts and not expected:
         return "—"
     rows = []
-    for store, entity, value in in_plan_order(kind, expected or counts):
-        done = counts.get(store, {}).get(entity, 0) if expected is not None else value
-        of = f" of {intcomma(value)}" if expected is not None else ""
-        rows.append((STORE_LABELS.get(store, store), entity, intcomma(done), of))
+    for row in in_plan_order(kind, expected or counts):
+        done = counts.get(row.step, {}).get(row.entity, 0) if expected is not None else row.n
+        of = f" of {intcomma(row.n)}" if expected is not None else ""
+        rows.append((row.step_label, row.entity, intcomma(done), of))
     body = format_html_join("", "<tr><td>{}</td><td><code>{}</code></td><td>{}{}</td></tr>", rows)
     return format_html('<table class="counts"><tbody>{}</tbody></table>', body)
 
@@ -102,7 +101,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("Progress", {"fields": ("current_step", "progress_display", "steps_display", "counts_display")}),
         ("Outcome", {"fields": ("error", "warnings_display", "residue_display")}),
         ("Times", {"fields": ("created_at", "started_at", "finished_at", "heartbeat_at")}),
-        ("Bookkeeping", {"classes": ("collapse",), "fields": ("run", "attempt", "seq", "cancel_requested")}),
+        ("Bookkeeping", {"classes": ("collapse",), "fields": ("run", "chunk", "seq", "cancel_requested")}),
     )
     readonly_fields = (
         "id",
@@ -124,7 +123,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "finished_at",
         "heartbeat_at",
         "run",
-        "attempt",
+        "chunk",
         "seq",
         "cancel_requested",
     )
@@ -167,7 +166,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def steps_display(self, job):
         rows = [
             (name, state.get("state", ""), "" if state.get("seconds") is None else f"{state['seconds']:.2f} s")
-            for name, state in ((name, job.steps[name]) for name in STEPS if name in job.steps)
+            for name, state in ((name, job.steps[name]) for name in step_names(job) if name in job.steps)
         ]
         body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         return format_html('<table class="steps"><tbody>{}</tbody></table>', body) if rows else "—"
@@ -186,13 +185,11 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return "—"
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((w,) for w in job.warnings)))
 
-    @admin.action(description="Resume selected failed jobs", permissions=["request_deletion"])
+    @admin.action(description="Resume selected failed or cancelled jobs", permissions=["request_deletion"])
     def resume_selected(self, request, queryset):
+        # The service decides what may be resumed, as it does for the pages and the API.
         resumed, skipped = 0, []
         for job in queryset.order_by("created_at"):
-            if job.status != JobStatus.FAILED:
-                skipped.append(f"{job.target_label or job.target_id} ({job.status})")
-                continue
             try:
                 job_services.resume(job.pk, request.user)
             except job_services.DeletionRefused as exc:
@@ -202,4 +199,4 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if resumed:
             self.message_user(request, f"Resumed {resumed} job{'s' if resumed != 1 else ''}.", messages.SUCCESS)
         if skipped:
-            self.message_user(request, "Not resumed (only failed jobs are): " + "; ".join(skipped), messages.WARNING)
+            self.message_user(request, "Not resumed: " + "; ".join(skipped), messages.WARNING)

@@ -1,14 +1,18 @@
 """The one place that hands work to Celery.
 
-Services decide what runs next and call `queue_chunk`; tasks are addressed by name, so no
-service imports a task and no task needs Celery's chain machinery to stop a job: a job's next
+Services decide what runs next and call `queue_chunks`; tasks are addressed by name, so no
+service imports a task and no task needs Celery's chain machinery to stop a job: a step's next
 chunk is only ever queued by the chunk before it, after that chunk's work is committed.
+
+Steps that run side by side go out as one Celery group. No chord joins them: a chord needs a
+result backend and would fire once per run of its header; instead the last step to end, under
+the job's row lock, queues what follows (services.progress).
 """
 
 import logging
 from functools import partial
 
-from celery import current_app
+from celery import current_app, group, signature
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -19,19 +23,26 @@ log = logging.getLogger(__name__)
 RUN_CHUNK = "deletion_console.tasks.run_chunk"
 
 
-def queue_chunk(job: DeletionJob, *, countdown: float = 0, on_unqueued=None) -> None:
-    """Once the current transaction commits, queue the chunk the job's row now names
-    (its current step, run and chunk number). `on_unqueued(error)` is called if the broker
-    refuses it; without one, the watchdog picks the stalled job up later."""
-    args = [str(job.pk), job.current_step, job.run, job.chunk]
-    transaction.on_commit(partial(_send, args, countdown, on_unqueued))
+def queue_chunks(job: DeletionJob, steps: list[str], *, countdown: float = 0, on_unqueued=None) -> None:
+    """Once the current transaction commits, queue the chunk each of `steps` now names on the
+    job's row (the job's run, the step's chunk number). `on_unqueued(error)` is called if the
+    broker refuses them; without one, the watchdog picks the stalled job up later."""
+    if not steps:
+        return
+    messages = [[str(job.pk), step, job.run, job.steps[step]["chunk"]] for step in steps]
+    transaction.on_commit(partial(_send, messages, countdown, on_unqueued))
 
 
-def _send(args: list, countdown: float, on_unqueued) -> None:
+def _send(messages: list[list], countdown: float, on_unqueued) -> None:
     try:
-        current_app.send_task(RUN_CHUNK, args=args, countdown=countdown or None)
+        if len(messages) == 1:
+            current_app.send_task(RUN_CHUNK, args=messages[0], countdown=countdown or None)
+        else:
+            group(signature(RUN_CHUNK, args=args, app=current_app) for args in messages).apply_async(
+                countdown=countdown or None
+            )
     except OperationalError as exc:
         if on_unqueued is None:
-            log.warning("Could not queue chunk %s of deletion job %s: %s", args[3], args[0], exc)
+            log.warning("Could not queue chunks %s of deletion job %s: %s", messages, messages[0][0], exc)
             return
         on_unqueued(exc)

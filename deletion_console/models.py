@@ -15,6 +15,8 @@ class JobStatus(models.TextChoices):
 
 ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
 TERMINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+# A job that stopped short can be run again from where it stopped; a succeeded one has nothing left.
+RESUMABLE_STATUSES = (JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 class DeletionJob(models.Model):
@@ -28,14 +30,15 @@ class DeletionJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    # The phase the job is in: a step, or the name of steps that run side by side (a plan's Together).
     current_step = models.CharField(max_length=32, blank=True)
     progress = models.FloatField(default=0.0, help_text="Percent, weighted by the preview's counts.")
-    # {step: {"state": ..., "started_at": iso, "finished_at": iso, "seconds": float}}
+    # {step: {"state", "started_at", "finished_at", "seconds", "attempt", "chunk", "cursor", ...}}
     steps = models.JSONField(default=dict, blank=True)
-    # {store: {entity: deleted}} and, for the confirmation, {store: {entity: expected}}
+    # {step: {entity: deleted}} and, for the confirmation, {step: {entity: expected}}
     counts = models.JSONField(default=dict, blank=True)
     preview = models.JSONField(default=dict, blank=True)
-    # {store: {entity: remaining}} as measured by the verify step
+    # {step: {entity: remaining}} as measured by the verify step
     residue = models.JSONField(default=dict, blank=True)
     # What the collect step found out about the target (format, key type) for later steps.
     target_facts = models.JSONField(default=dict, blank=True)
@@ -45,10 +48,10 @@ class DeletionJob(models.Model):
     # Bumped on every (re)enqueue of the chain; a task from an older run finds it changed and
     # stands down, so a re-delivered message never races the run that replaced it.
     run = models.PositiveIntegerField(default=0)
-    # Bumped whenever a chunk is queued: a message for an older chunk (re-delivered after its
-    # successor was already queued) stands down instead of running the step twice at once.
+    # Bumped whenever a chunk of any step is queued, and the number stored on that step: a message
+    # for an older chunk (re-delivered after its successor was queued) stands down instead of
+    # running the step twice at once. A step's attempt number lives with it in `steps`.
     chunk = models.PositiveIntegerField(default=0)
-    attempt = models.PositiveIntegerField(default=0)
     seq = models.PositiveBigIntegerField(default=0, help_text="Bumped on every change.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -75,6 +78,10 @@ class DeletionJob(models.Model):
     @property
     def is_active(self):
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_resumable(self):
+        return self.status in RESUMABLE_STATUSES
 
     @property
     def total_deleted(self):

@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "deletion_console.web.context.target_sections",
             ],
         },
     },
@@ -151,6 +152,9 @@ DELETION_BATCH_SIZE = {
     "neo4j": env_int("DELETION_NEO4J_BATCH", 2_000),
     "postgres": env_int("DELETION_POSTGRES_BATCH", 5_000),
 }
+# How long the list of tables, collections and labels that hold a plan's owner field but that no
+# plan item covers is kept before it is looked for again (it reads every container's catalog).
+DELETION_COVERAGE_CACHE_SECONDS = float(env("DELETION_COVERAGE_CACHE_SECONDS", "300"))
 # Ids looked up per round trip when counting by collected ids, and streamed per batch by collect.
 DELETION_MONGODB_ID_LIST = env_int("DELETION_MONGODB_ID_LIST", 1_000)
 DELETION_COLLECT_BATCH = env_int("DELETION_COLLECT_BATCH", 10_000)

@@ -8,7 +8,8 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("campaigns/", include("campaigns.urls")),
     path("jobs/", include("deletion_console.web.urls")),
     path("api/", include("deletion_console.api.urls")),
+    # Last: any other first segment names a kind's list (a plan's Listing.section).
+    path("", include("deletion_console.web.target_urls")),
 ]

@@ -1,11 +1,13 @@
 from django.http import JsonResponse
 from django.shortcuts import redirect
 
+from deletion_console.engine.plan import plans
 from deletion_console.selectors.health import check_all
 
 
 def home(request):
-    return redirect("campaigns:list")
+    first = next((plan.listing for plan in plans() if plan.listing), None)
+    return redirect("targets:list", first.section) if first else redirect("jobs:list")
 
 
 def health(request):

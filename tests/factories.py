@@ -5,9 +5,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from deletion_console.engine.plan import STEPS, get_plan
+from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
+from deletion_console.services import jobs
+from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.context import Chunk
+from deletion_console.services.preview import preview
 
 PASSWORD = "correct-horse-battery"
 
@@ -37,6 +40,16 @@ def deleter(**kwargs):
 def viewer(**kwargs):
     """A signed-in user without the deletion permission."""
     return UserFactory(can_delete=False, **kwargs)
+
+
+STEPS = get_plan("campaign").step_names
+
+
+def request_deletion(kind: str, target_id: str, user=None) -> DeletionJob:
+    """Request a deletion as a person confirming the preview would: the name typed as shown."""
+    shown = preview(kind, target_id)
+    confirmation = jobs.Confirmation(shown.label, shown=sign_preview(shown))
+    return jobs.request_deletion(kind=kind, target_id=target_id, confirmation=confirmation, user=user)
 
 
 PREVIEW = {
@@ -74,7 +87,6 @@ class DeletionJobFactory(factory.django.DjangoModelFactory):
     steps = factory.LazyFunction(lambda: {step: {"state": "pending"} for step in STEPS})
     run = 1
     chunk = 1
-    attempt = 1
 
 
 def succeeded_job(**kwargs) -> DeletionJob:
@@ -126,7 +138,7 @@ def running_job(step="mongodb", **kwargs) -> DeletionJob:
     steps = {name: {"state": "pending"} for name in STEPS}
     for name in STEPS[: STEPS.index(step)]:
         steps[name] = {"state": "done", "seconds": 0.1}
-    steps[step] = {"state": "running", "started_at": now.isoformat()}
+    steps[step] = {"state": "running", "started_at": now.isoformat(), "chunk": 1, "attempt": 1, "run": 1}
     return DeletionJobFactory(
         status=JobStatus.RUNNING, current_step=step, steps=steps, started_at=now, heartbeat_at=now, **kwargs
     )
@@ -134,4 +146,5 @@ def running_job(step="mongodb", **kwargs) -> DeletionJob:
 
 def chunk_of(job: DeletionJob, step: str) -> Chunk:
     """The context a worker's chunk of this job's step would run with."""
-    return Chunk(job=job, plan=get_plan(job.kind), step=step, run=job.run, chunk=job.chunk, attempt=1)
+    chunk = job.steps.get(step, {}).get("chunk", job.chunk)
+    return Chunk(job=job, plan=get_plan(job.kind), step=step, run=job.run, chunk=chunk, attempt=1)

@@ -8,11 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from deletion_console.api.serializers import DeletionRequestSerializer, preview_data
+from deletion_console.engine.plan import UnknownKind, get_plan
 from deletion_console.models import DeletionJob
 from deletion_console.permissions import CanRequestDeletion
-from deletion_console.selectors.jobs import active_job_for, get_job, job_snapshot, user_can_view_job
+from deletion_console.selectors.jobs import get_job, job_snapshot, user_can_view_job
 from deletion_console.services import jobs as job_services
-from deletion_console.services.confirmation import mismatch_message, name_matches
 from deletion_console.services.preview import preview
 
 
@@ -33,13 +33,17 @@ def _visible_job(request, job_id) -> DeletionJob:
     return job
 
 
-class CampaignPreviewView(APIView):
+class TargetPreviewView(APIView):
     permission_classes = [IsAuthenticated, CanRequestDeletion]
 
-    def get(self, request, campaign_id):
-        found = preview("campaign", campaign_id)
+    def get(self, request, target_id, kind):
+        try:
+            noun = get_plan(kind).noun
+        except UnknownKind as exc:
+            raise NotFound(str(exc)) from None
+        found = preview(kind, target_id)
         if not found.exists:
-            raise NotFound(f"No campaign with id {campaign_id!r}.")
+            raise NotFound(f"No {noun} with id {target_id!r}.")
         return Response(preview_data(found))
 
 
@@ -49,23 +53,21 @@ class DeletionsView(APIView):
     def post(self, request):
         serializer = DeletionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        kind, target_id, typed = (serializer.validated_data[k] for k in ("kind", "target_id", "confirm_name"))
-        # Checked before the preview: once a running job has removed the target document the
-        # target is "not found", but the caller needs to hear about the job instead.
-        running = active_job_for(kind, target_id)
-        if running is not None:
-            return _conflict(running, f"A deletion of this {kind} is already {running.status}.")
-        confirmed = preview(kind, target_id)
-        if not confirmed.exists:
-            raise NotFound(f"No {confirmed.noun} with id {target_id!r}.")
-        if not name_matches(confirmed, typed):
-            return Response({"confirm_name": [mismatch_message(confirmed)]}, status=status.HTTP_400_BAD_REQUEST)
+        data = serializer.validated_data
+        confirmation = job_services.Confirmation(data["confirm_name"], shown=data.get("preview_token"))
         try:
-            job = job_services.request_deletion(kind=kind, target_id=target_id, user=request.user, confirmed=confirmed)
+            job = job_services.request_deletion(
+                kind=data["kind"], target_id=data["target_id"], confirmation=confirmation, user=request.user
+            )
         except job_services.ActiveJobExists as exc:
             return _conflict(exc.job, str(exc))
         except job_services.TargetNotFound as exc:
             raise NotFound(str(exc)) from None
+        except job_services.NameMismatch as exc:
+            return Response({"confirm_name": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        except job_services.PreviewChanged as exc:
+            body = {"detail": str(exc), "preview": preview_data(exc.current)}
+            return Response(body, status=status.HTTP_409_CONFLICT)
         except job_services.DeletionRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         location = reverse("api:deletion-detail", args=[job.pk])

@@ -2,11 +2,11 @@
 relationships to shared nodes."""
 
 from dataclasses import dataclass
-
-from django.conf import settings
+from typing import ClassVar
 
 from deletion_console.engine.plan import Batch, IndexNeed, Scope
 from deletion_console.stores import graph
+from deletion_console.stores.registry import get_store
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class GraphNodes:
     label: str
     owner_property: str | None = None
     collected: str | None = None
+    store: ClassVar[str] = "neo4j"
 
     def indexes(self):
         owner = (IndexNeed("neo4j", self.label, self.owner_property),) if self.owner_property else ()
@@ -33,7 +34,7 @@ class GraphNodes:
             )
         if self.collected:
             query = f"{self._collected_unowned()} RETURN count(n)"
-            for ids in scope.ids(self.collected, settings.DELETION_BATCH_SIZE["neo4j"]):
+            for ids in scope.ids(self.collected, get_store(self.store).batch_size):
                 total += graph.read_value(query, ids=[str(i) for i in ids])
         return total
 
@@ -66,6 +67,7 @@ class GraphRelationships:
     entity: str
     pattern: str
     anchor: tuple[str, str] | None = None
+    store: ClassVar[str] = "neo4j"
 
     def indexes(self):
         return (IndexNeed("neo4j", *self.anchor),) if self.anchor else ()

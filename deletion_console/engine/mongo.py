@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 from django.conf import settings
 
@@ -23,7 +24,7 @@ class MongoTarget:
     hide_update: tuple[tuple[str, object], ...] = ()
     unhide_update: tuple[tuple[str, object], ...] = ()
     database: str = "MONGODB_DB"  # the setting that names the database
-    noun: str = "document"
+    store: ClassVar[str] = "mongodb"
 
     def indexes(self):
         return (IndexNeed("mongodb", self.collection, "_id", self.database),)
@@ -64,6 +65,7 @@ class CollectIds:
     parent_array: str | None = None
     child_field: str | None = None
     database: str = "MONGODB_DB"  # the setting that names the database
+    store: ClassVar[str] = "mongodb"
 
     def indexes(self):
         return (IndexNeed("mongodb", self.collection, self.child_field, self.database),) if self.child_field else ()
@@ -87,6 +89,7 @@ class MongoDocs:
     field: str | None = None
     match_target: bool = False
     database: str = "MONGODB_DB"  # the setting that names the database
+    store: ClassVar[str] = "mongodb"
 
     def indexes(self):
         # Every path ends in exact-key deletes (an owner-field delete too, past one statement's size).

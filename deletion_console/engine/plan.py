@@ -1,21 +1,30 @@
 """The shape of a deletion plan, and the registry that finds the plan for a kind of target.
 
 A plan is data: which document or row is the target, which ids to collect before anything is
-deleted, and per store the ordered list of things to delete. Each item counts (preview, verify)
-and deletes (one bounded batch at a time, resumable from a stored position) through the same
-query, so preview and execution cannot drift.
+deleted, and its steps: each step an ordered list of things to delete, in any store. Steps run
+one after the other, except those declared `Together`, which run side by side (a tenant's
+services). Each item counts (preview, verify) and deletes (one bounded batch at a time,
+resumable from a stored position) through the same query, so preview and execution cannot drift.
+
+Every job runs the same frame around the plan's own steps: validate and collect first, verify
+and complete last.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-STORE_STEPS = ("mongodb", "neo4j", "postgres")
-STORE_LABELS = {"mongodb": "MongoDB", "neo4j": "Neo4j", "postgres": "PostgreSQL"}
-STEPS = ("validate", "collect", *STORE_STEPS, "verify", "complete")
+FIRST_STEPS = ("validate", "collect")
+LAST_STEPS = ("verify", "complete")
+FRAME_LABELS = {
+    "validate": "Validate the target",
+    "collect": "Collect child ids",
+    "verify": "Verify zero residue",
+    "complete": "Complete",
+}
 
 
 class Scope(Protocol):
@@ -41,6 +50,7 @@ class Batch:
 
 class Item(Protocol):
     entity: str
+    store: str  # a key of the store registry (deletion_console.stores.registry)
 
     def count(self, scope: Scope) -> int: ...
 
@@ -59,13 +69,6 @@ class IndexNeed:
     database: str = ""  # MongoDB only: the setting that names the database
 
 
-def index_needs(plan: "Plan") -> list[IndexNeed]:
-    """Every index the plan's target, collectors and items declare, each once, in plan order."""
-    parts = [plan.target, *plan.collect, *(item for items in plan.stores.values() for item in items)]
-    needs = [need for part in parts for need in getattr(part, "indexes", tuple)()]
-    return list(dict.fromkeys([*needs, *plan.lookups]))
-
-
 @dataclass(frozen=True)
 class TargetFound:
     label: str
@@ -77,7 +80,7 @@ class Target(Protocol):
     """Finds the target in its home store, and hides it from the platform while it goes (and
     shows it again if the job stops before deleting anything)."""
 
-    noun: str
+    store: str
 
     def find(self, target_id: str) -> TargetFound | None: ...
 
@@ -88,24 +91,149 @@ class Target(Protocol):
 
 class Collector(Protocol):
     entity: str
+    store: str
 
     def ids(self, found: TargetFound | None, ref: str, batch_size: int) -> Iterator[list]: ...
 
 
 @dataclass(frozen=True)
+class Step:
+    """Items deleted in this order (children before parents), in one or several stores."""
+
+    name: str
+    label: str
+    items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True)
+class Together:
+    """Steps independent of each other, run side by side; the next step starts once all are done."""
+
+    name: str
+    label: str
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What a job works on at one time: one step, or several side by side."""
+
+    name: str
+    label: str
+    steps: tuple[Step, ...]
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(step.name for step in self.steps)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    format: str = "text"  # text, code, datetime, number, badge
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How the console lists targets of a kind: the page at /<section>/ and what it shows."""
+
+    section: str  # the URL segment, also the navigation entry
+    title: str
+    page: str  # dotted path of a selector: (query=, after=, before=) -> TargetPage
+    columns: tuple[Column, ...] = ()
+    search_hint: str = "Name or id"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The owner field that marks a row, document or node as the target's: containers holding
+    it that no plan item deletes are data the plan would leave behind (see plan checks)."""
+
+    field: str
+    mongo_databases: tuple[str, ...] = ("MONGODB_DB",)  # settings naming the databases to look in
+
+
+@dataclass(frozen=True)
 class Plan:
     kind: str
+    noun: str  # "campaign"
+    plural: str  # "campaigns"
     target: Target
+    steps: tuple[Step | Together, ...]
     collect: tuple[Collector, ...] = ()
-    # store step name -> items deleted in this order (children before parents)
-    stores: dict[str, tuple[Item, ...]] = field(default_factory=dict)
+    # what one of the plan's steps is, in the words of the people who run it ("store", "service")
+    step_noun: str = "step"
     # shared entities this plan never deletes, shown on the confirm page
     kept: tuple[str, ...] = ()
     # fields the console finds targets by besides their key (the list's search), to be indexed
     lookups: tuple[IndexNeed, ...] = ()
+    listing: Listing | None = None
+    coverage: Coverage | None = None
+    _phases: tuple[Phase, ...] = field(init=False, repr=False, compare=False)
 
-    def items(self, store: str) -> tuple[Item, ...]:
-        return self.stores.get(store, ())
+    def __post_init__(self):
+        own = tuple(
+            Phase(part.name, part.label, part.steps if isinstance(part, Together) else (part,)) for part in self.steps
+        )
+        frame = {name: Phase(name, FRAME_LABELS[name], (Step(name, FRAME_LABELS[name]),)) for name in FRAME_LABELS}
+        phases = (*(frame[n] for n in FIRST_STEPS), *own, *(frame[n] for n in LAST_STEPS))
+        names = [step.name for phase in phases for step in phase.steps]
+        if len(set(names)) != len(names) or set(names) & {p.name for p in own if len(p.steps) > 1}:
+            raise ValueError(f"plan {self.kind!r}: step and phase names must be unique ({names})")
+        object.__setattr__(self, "_phases", phases)
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        return self._phases
+
+    @property
+    def deletion_steps(self) -> tuple[Step, ...]:
+        """The plan's own steps, in order (side-by-side ones in their declared order)."""
+        return tuple(step for phase in self.deletion_phases for step in phase.steps)
+
+    @property
+    def deletion_phases(self) -> tuple[Phase, ...]:
+        return self._phases[len(FIRST_STEPS) : -len(LAST_STEPS)]
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(step.name for phase in self._phases for step in phase.steps)
+
+    def phase(self, name: str) -> Phase:
+        return next(phase for phase in self._phases if phase.name == name)
+
+    def phase_of(self, step: str) -> Phase:
+        return next(phase for phase in self._phases if step in phase.step_names)
+
+    def next_phase(self, phase: Phase) -> Phase | None:
+        index = self._phases.index(phase)
+        return self._phases[index + 1] if index + 1 < len(self._phases) else None
+
+    def step(self, name: str) -> Step:
+        return next(step for phase in self._phases for step in phase.steps if step.name == name)
+
+    def items(self, step: str) -> tuple[Item, ...]:
+        return self.step(step).items
+
+    def all_items(self) -> Iterator[tuple[Step, Item]]:
+        for step in self.deletion_steps:
+            for item in step.items:
+                yield step, item
+
+    def store_of(self, step: str, entity: str) -> str | None:
+        return next((item.store for item in self.items(step) if item.entity == entity), None)
+
+    def stores(self) -> list[str]:
+        """The stores the plan deletes from, in the order it first reaches them."""
+        return list(dict.fromkeys(item.store for _, item in self.all_items()))
+
+
+def index_needs(plan: Plan) -> list[IndexNeed]:
+    """Every index the plan's target, collectors and items declare, each once, in plan order."""
+    parts = [plan.target, *plan.collect, *(item for _, item in plan.all_items())]
+    needs = [need for part in parts for need in getattr(part, "indexes", tuple)()]
+    return list(dict.fromkeys([*needs, *plan.lookups]))
 
 
 def get_plan(kind: str) -> Plan:
@@ -118,6 +246,21 @@ def get_plan(kind: str) -> Plan:
 
 def kinds() -> list[str]:
     return list(settings.DELETION_PLANS)
+
+
+def plans() -> list[Plan]:
+    return [get_plan(kind) for kind in kinds()]
+
+
+def plan_for_section(section: str) -> Plan:
+    for plan in plans():
+        if plan.listing and plan.listing.section == section:
+            return plan
+    raise UnknownKind(section)
+
+
+def listing_page(plan: Plan) -> Callable:
+    return import_string(plan.listing.page)
 
 
 class UnknownKind(LookupError):

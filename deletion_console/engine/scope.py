@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from deletion_console.engine.plan import Plan, TargetFound
 from deletion_console.models import CollectedId, DeletionJob
-from deletion_console.stores import mongo
+from deletion_console.stores.registry import get_store
 
 
 class LiveScope:
@@ -31,11 +31,13 @@ class LiveScope:
 
 
 class JobScope:
-    def __init__(self, job: DeletionJob):
+    def __init__(self, job: DeletionJob, plan: Plan):
         facts = job.target_facts
         self.job_id = job.pk
         self.ref = facts.get("ref", job.target_id)
-        self.keys = [mongo.decode_key(value, is_oid) for value, is_oid in facts.get("keys", [[job.target_id, False]])]
+        decode = get_store(plan.target.store).decode_key
+        self.keys = [decode(value, typed) for value, typed in facts.get("keys", [[job.target_id, False]])]
+        self._decoders = {c.entity: get_store(c.store).decode_key for c in plan.collect}
 
     def ids(self, entity: str, batch_size: int) -> Iterator[list]:
         # Keyset pagination: one bounded batch in memory, however many ids were collected.
@@ -52,4 +54,5 @@ class JobScope:
         batch = list(rows.values_list("pk", "value", "is_object_id")[:limit])
         if not batch:
             return [], after
-        return [mongo.decode_key(value, is_oid) for _, value, is_oid in batch], batch[-1][0]
+        decode = self._decoders[entity]
+        return [decode(value, typed) for _, value, typed in batch], batch[-1][0]

@@ -1,6 +1,7 @@
 """Plan items for the target PostgreSQL database."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from psycopg import sql
 
@@ -16,12 +17,25 @@ def _table(name: str) -> sql.Composable:
 class SqlRows:
     """Rows of one table selected by `where`, an SQL condition that may use %(ref)s.
     `filters_on` names the columns of this table the condition selects by: each needs an index
-    (see ensure_indexes), or every batch scans the table."""
+    (see ensure_indexes), or every batch scans the table. `owner` names the column when the
+    condition is plain ownership (`owner = %(ref)s`), which lets a list count rows per target."""
 
     entity: str
     table: str
     where: str
     filters_on: tuple[str, ...] = ()
+    owner: str | None = None
+    store: ClassVar[str] = "postgres"
+
+    @classmethod
+    def owned(cls, entity: str, table: str, owner: str) -> "SqlRows":
+        return cls(entity, table, f"{owner} = %(ref)s", filters_on=(owner,), owner=owner)
+
+    @classmethod
+    def through(cls, entity: str, table: str, *, parent: str, fk: str, owner: str) -> "SqlRows":
+        """Rows with no owner column of their own, reached through their parent's."""
+        where = f"{fk} IN (SELECT id FROM {parent} WHERE {owner} = %(ref)s)"
+        return cls(entity, table, where, filters_on=(fk,))
 
     def indexes(self):
         return tuple(IndexNeed("postgres", self.table, column) for column in self.filters_on)
@@ -50,7 +64,7 @@ class SqlTarget:
 
     table: str
     label_field: str = "name"
-    noun: str = "row"
+    store: ClassVar[str] = "postgres"
 
     def find(self, target_id: str) -> TargetFound | None:
         query = sql.SQL("SELECT {} FROM {} WHERE id = %(id)s").format(

@@ -60,6 +60,7 @@ def seed_demo(
     campaigns: int = 24,
     large_events: int = 100_000,
     tenants: int = 3,
+    large_tenant_rows: int = 6_300,
     reset: bool = False,
     stdout=None,
 ) -> DemoSummary:
@@ -76,7 +77,7 @@ def seed_demo(
     rng = random.Random(seed)
     players = _create_player_pool(rng)
     campaign_specs = _campaign_specs(campaigns, large_events, players, rng)
-    tenant_specs = _tenant_specs(tenants, rng)
+    tenant_specs = _tenant_specs(tenants, large_tenant_rows, rng)
 
     campaigns_started = time.perf_counter()
     seeded_campaigns = create_campaigns(campaign_specs, rng)
@@ -168,13 +169,15 @@ def _campaign_specs(count: int, large_events: int, players: tuple[str, ...], rng
     return specs
 
 
-def _tenant_specs(count: int, rng: random.Random) -> list[TenantSpec]:
+def _tenant_specs(count: int, large_rows: int, rng: random.Random) -> list[TenantSpec]:
     catalogue = [f"supplier-{n + 1:02d}" for n in range(SUPPLIER_POOL)]
     return [
         TenantSpec(
             id=str(uuid_from(rng)),
             name=f"{rng.choice(SHOP_PLACES)} {rng.choice(SHOP_KINDS)} {n + 1}",
-            rows=rng.randint(4, 25),
+            # One large tenant (rows per table: 16 tables make large_rows x 16 rows), one medium,
+            # the rest small.
+            rows=large_rows if n == 0 else (min(400, large_rows) if n == 1 else rng.randint(4, 25)),
             documents=rng.randint(10, 200),
             suppliers=tuple(rng.sample(catalogue, rng.randint(2, 4))),
         )
@@ -187,8 +190,8 @@ def _tenant_specs(count: int, rng: random.Random) -> list[TenantSpec]:
 
 def _totals(campaigns, tenants, players, suppliers) -> dict[str, dict[str, int]]:
     totals: dict[str, dict[str, int]] = defaultdict(Counter)
-    for seeded in (*campaigns, *tenants):
-        for store, entities in seeded.counts.items():
+    for counts in (*(c.counts for c in campaigns), *(t.store_counts for t in tenants)):
+        for store, entities in counts.items():
             totals[store].update(entities)
     # Shared entities, seeded once whatever uses them.
     totals["neo4j"]["Player"] = len(players)

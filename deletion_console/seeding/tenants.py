@@ -31,7 +31,8 @@ class TenantSpec:
 class SeededTenant:
     id: str
     name: str
-    counts: dict[str, dict[str, int]]
+    counts: dict[str, dict[str, int]]  # per step and entity, as the tenant plan previews them
+    store_counts: dict[str, dict[str, int]]  # per store and entity, as written
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,18 @@ def create_tenant(spec: TenantSpec, rng: random.Random) -> SeededTenant:
     postgres = _write_rows(spec, created_at, rng)
     neo4j = _write_graph(spec, rng)
     mongodb = _write_documents(spec, created_at, rng)
-    return SeededTenant(id=spec.id, name=spec.name, counts={"mongodb": mongodb, "neo4j": neo4j, "postgres": postgres})
+    by_store = {"mongodb": mongodb, "neo4j": neo4j, "postgres": postgres}
+    return SeededTenant(
+        id=spec.id, name=spec.name, counts=_per_step({**postgres, **neo4j, **mongodb}), store_counts=by_store
+    )
+
+
+def _per_step(counts: dict[str, int]) -> dict[str, dict[str, int]]:
+    """What was written, keyed like the tenant plan's preview: per step, per entity."""
+    from deletion_console.engine.plan import get_plan  # the plan is the contract the seeder writes to
+
+    plan = get_plan("tenant")
+    return {step.name: {item.entity: counts.get(item.entity, 0) for item in step.items} for step in plan.deletion_steps}
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from deletion_console.engine.plan import UnknownKind, get_plan
 from deletion_console.models import ACTIVE_STATUSES, TERMINAL_STATUSES, DeletionJob, JobStatus
 
 
@@ -22,8 +23,10 @@ def active_jobs_by_target(kind: str, target_ids) -> dict[str, DeletionJob]:
     return {job.target_id: job for job in jobs}
 
 
-def was_deleted_before(kind: str, target_id: str) -> bool:
-    return DeletionJob.objects.filter(kind=kind, target_id=target_id, status=JobStatus.SUCCEEDED).exists()
+def last_success_for(kind: str, target_id: str) -> DeletionJob | None:
+    """The latest job that deleted this target, if one did."""
+    jobs = DeletionJob.objects.filter(kind=kind, target_id=target_id, status=JobStatus.SUCCEEDED)
+    return jobs.order_by("-finished_at").first()
 
 
 def job_list(*, status: str | None = None, kind: str | None = None) -> QuerySet[DeletionJob]:
@@ -59,8 +62,52 @@ def jobs_needing_attention() -> QuerySet[DeletionJob]:
     return (DeletionJob.objects.filter(status=JobStatus.FAILED) | stalled_jobs()).order_by("-created_at")
 
 
+def step_results(job: DeletionJob) -> list[dict]:
+    """Per deletion step of the job's plan (a tenant's services, a campaign's stores): its state,
+    counts, error and duration, as the seeds' orchestrators report them."""
+    try:
+        plan = get_plan(job.kind)
+    except UnknownKind:
+        return []
+    results = []
+    for step in plan.deletion_steps:
+        state = job.steps.get(step.name, {})
+        results.append(
+            {
+                "name": step.name,
+                "label": step.label,
+                "state": state.get("state", "pending"),
+                "deleted": sum(job.counts.get(step.name, {}).values()),
+                "expected": sum(job.preview.get(step.name, {}).values()),
+                "counts": job.counts.get(step.name, {}),
+                "error": state.get("last_error", "") if state.get("state") != "done" else "",
+                "seconds": state.get("seconds"),
+            }
+        )
+    return results
+
+
+def phase_states(job: DeletionJob) -> dict[str, str]:
+    """The state of each phase of several steps: running while any runs, else the worst outcome."""
+    try:
+        plan = get_plan(job.kind)
+    except UnknownKind:
+        return {}
+    states = {}
+    for phase in plan.phases:
+        if len(phase.steps) > 1:
+            own = [job.steps.get(name, {}).get("state", "pending") for name in phase.step_names]
+            states[phase.name] = next(
+                (s for s in ("running", "retrying", "failed", "cancelled", "pending") if s in own), "done"
+            )
+            if states[phase.name] == "pending" and "done" in own:
+                states[phase.name] = "running"
+    return states
+
+
 def job_snapshot(job: DeletionJob) -> dict:
     """Everything the progress page shows, as JSON-ready data (socket, polling and API alike)."""
+    services = step_results(job)
     return {
         "id": str(job.pk),
         "kind": job.kind,
@@ -84,6 +131,11 @@ def job_snapshot(job: DeletionJob) -> dict:
         "finished_at": _iso(job.finished_at),
         "total_deleted": job.total_deleted,
         "total_expected": job.total_expected,
+        "phases": phase_states(job),
+        "services": services,
+        "services_total": len(services),
+        "services_completed": sum(s["state"] == "done" for s in services),
+        "services_failed": sum(s["state"] == "failed" for s in services),
     }
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from kombu import Connection, Exchange
 
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.selectors.jobs import unannounced_jobs
+from deletion_console.selectors.jobs import step_results, unannounced_jobs
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ def exchange() -> Exchange:
 
 
 def payload(job: DeletionJob) -> dict:
+    services = step_results(job)
     return {
         "event": ROUTING_KEYS[job.status],
         "job_id": str(job.pk),
@@ -35,6 +36,11 @@ def payload(job: DeletionJob) -> dict:
         "requested_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        # Per step of the plan (a tenant's services), as the seed's orchestrator reports them.
+        "services": services,
+        "services_completed": sum(s["state"] == "done" for s in services),
+        "services_failed": sum(s["state"] == "failed" for s in services),
+        "total_items_deleted": job.total_deleted,
     }
 
 

@@ -1,12 +1,13 @@
 """Running a job, one bounded chunk at a time (the shape of Sentry's chunked deletions).
 
-The task for a job's current step calls `run_chunk`. A chunk reads the job once, then does
+The task for one step of a job calls `run_chunk`. A chunk reads the job once, then does
 units of the step (one batch of one plan item, one collector, one store's residue count) until
 the step is done or the chunk's time budget (DELETION_CHUNK_SECONDS) is spent. Each unit is
 recorded with the step's cursor in the same transaction as its counts and audit event; then the
 chunk queues what comes next: the same step again, at the back of the queue, so that other
-jobs' chunks interleave with it, or the next step. A killed worker loses at most the chunk it
-was running: the broker redelivers it and it resumes from the cursor.
+jobs' chunks interleave with it, or what follows the step (services.progress decides: the next
+phase once every side-by-side step of this one is over). A killed worker loses at most the chunk
+it was running: the broker redelivers it and it resumes from the cursor.
 
 Every unit is idempotent: deletes are by persisted ids or by stable owner fields, and counts are
 added per batch as they are committed, so a chunk can run twice and end in the same state.
@@ -22,19 +23,21 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from deletion_console import dispatch
-from deletion_console.engine.plan import STEPS, STORE_LABELS, STORE_STEPS, get_plan
+from deletion_console.engine.plan import FIRST_STEPS, get_plan
 from deletion_console.engine.scope import JobScope, LiveScope
-from deletion_console.models import TERMINAL_STATUSES, CollectedId, DeletionJob
+from deletion_console.models import TERMINAL_STATUSES, CollectedId, DeletionJob, JobStatus
+from deletion_console.selectors import plan_checks
 from deletion_console.services import announce, progress
-from deletion_console.services.context import Chunk
-from deletion_console.stores import errors, mongo
+from deletion_console.services.context import OVER_STATES, Chunk
+from deletion_console.stores import errors
+from deletion_console.stores.registry import get_store
 
 log = logging.getLogger(__name__)
 
 
 class Outcome(enum.Enum):
     MORE = "more"  # the step goes on in a newly queued chunk
-    NEXT = "next"  # the step is done; the next one is queued, or the job has succeeded
+    NEXT = "next"  # the step is done; what follows is queued, or the job has ended
     STOP = "stop"  # nothing queued: a retry later, failed, cancelled, superseded or already over
 
 
@@ -46,17 +49,25 @@ class ResidueFound(Exception):
     pass
 
 
-# Once every store step has run, finishing is the truthful outcome: a cancel then is ignored.
-CANCELLABLE_STEPS = ("validate", "collect", *STORE_STEPS)
+class PlanMismatch(Exception):
+    """The plan contradicts the live schema: deleting by it would fail half way or leave data."""
+
+
+def cancellable(plan, phase_name: str) -> bool:
+    # Once every deletion step has run, finishing is the truthful outcome: a cancel then is ignored.
+    return phase_name in FIRST_STEPS or phase_name in {phase.name for phase in plan.deletion_phases}
 
 
 def run_chunk(*, job_id, step: str, run: int, chunk: int) -> Outcome:
     job = DeletionJob.objects.get(pk=job_id)
-    if job.run != run or job.chunk != chunk or job.current_step != step or job.status in TERMINAL_STATUSES:
-        # Superseded by a newer run or chunk, already over, or a re-delivered message for a
-        # chunk whose successor was queued before the ack.
+    state = job.steps.get(step, {})
+    if job.run != run or state.get("chunk") != chunk or state.get("state") in OVER_STATES:
+        # Superseded by a newer run or chunk, or a re-delivered message for a chunk whose
+        # successor was queued (or whose step ended) before the ack.
         return Outcome.STOP
-    ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=max(job.attempt, 1))
+    if job.status in TERMINAL_STATUSES:
+        return Outcome.STOP
+    ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=state.get("attempt", 1))
     try:
         return _run(ctx)
     except progress.Superseded:
@@ -67,48 +78,51 @@ def run_step(job_id, step: str) -> Outcome:
     """Run a step to its end in this process, chunk after chunk (for tests and the shell)."""
     while True:
         job = DeletionJob.objects.get(pk=job_id)
-        outcome = run_chunk(job_id=job_id, step=step, run=job.run, chunk=job.chunk)
+        chunk = job.steps.get(step, {}).get("chunk", 0)
+        outcome = run_chunk(job_id=job_id, step=step, run=job.run, chunk=chunk)
         if outcome != Outcome.MORE:
             return outcome
 
 
+def _stopping(ctx: Chunk) -> bool:
+    return ctx.job.cancel_requested and cancellable(ctx.plan, ctx.job.current_step)
+
+
 def _run(ctx: Chunk) -> Outcome:
-    if ctx.job.cancel_requested and ctx.step in CANCELLABLE_STEPS:
-        _cancel(ctx)
-        return Outcome.STOP
-    state = ctx.job.steps.get(ctx.step, {})
-    if state.get("state") != "running" or state.get("run") != ctx.run:
+    if _stopping(ctx):
+        return _ended(ctx, progress.cancel_step(ctx))
+    if ctx.state.get("state") != "running" or ctx.state.get("run") != ctx.run:
         progress.start_step(ctx)
     deadline = time.monotonic() + settings.DELETION_CHUNK_SECONDS
+    unit = UNITS.get(ctx.step, delete_step)
     try:
-        while not UNITS[ctx.step](ctx):
-            if ctx.job.cancel_requested and ctx.step in CANCELLABLE_STEPS:
+        while not unit(ctx):
+            if _stopping(ctx):
                 raise Cancelled()
             if time.monotonic() >= deadline:
                 with transaction.atomic():
-                    dispatch.queue_chunk(progress.continue_step(ctx))
+                    job = progress.continue_step(ctx)
+                    dispatch.queue_chunks(job, [ctx.step])
                 return Outcome.MORE
     except Cancelled:
-        _cancel(ctx)
-        return Outcome.STOP
+        return _ended(ctx, progress.cancel_step(ctx))
     except progress.Superseded:
         raise
     except Exception as exc:
         return _handle_error(ctx, exc)
-    return _finish_step(ctx)
+    return _ended(ctx, progress.finish_step(ctx, _seconds_since(ctx.state.get("started_at"))), Outcome.NEXT)
 
 
-def _finish_step(ctx: Chunk) -> Outcome:
-    started = ctx.job.steps.get(ctx.step, {}).get("started_at")
-    seconds = _seconds_since(started)
-    if ctx.step == STEPS[-1]:
-        announce.deletion_finished(progress.succeed(ctx, seconds))
-        return Outcome.NEXT
-    next_step = STEPS[STEPS.index(ctx.step) + 1]
-    with transaction.atomic():
-        job = progress.finish_step(ctx, seconds, next_step, _step_counts(ctx.job, ctx.step))
-        dispatch.queue_chunk(job)
-    return Outcome.NEXT
+def _ended(ctx: Chunk, ended: progress.Ended, outcome: Outcome = Outcome.STOP) -> Outcome:
+    """After a step ended: queue what follows it, or settle the end of the job."""
+    if ended.queue:
+        with transaction.atomic():
+            dispatch.queue_chunks(ended.job, ended.queue)
+    if ended.job_over:
+        if ended.job.status != JobStatus.SUCCEEDED:
+            _show_again_if_untouched(ended.job, ctx.plan)
+        announce.deletion_finished(ended.job)
+    return outcome
 
 
 def _seconds_since(iso: str | None) -> float:
@@ -116,39 +130,25 @@ def _seconds_since(iso: str | None) -> float:
     return (timezone.now() - started).total_seconds() if started else 0.0
 
 
-def _step_counts(job: DeletionJob, step: str) -> dict:
-    return dict(job.counts.get(step, {})) if step in STORE_STEPS else {}
-
-
 def _handle_error(ctx: Chunk, exc: Exception) -> Outcome:
     reason = errors.describe(exc)
     if errors.is_transient(exc) and ctx.attempt <= settings.DELETION_MAX_RETRIES:
         delay = settings.DELETION_RETRY_BASE_SECONDS * 2 ** (ctx.attempt - 1)
         with transaction.atomic():
-            dispatch.queue_chunk(progress.retrying(ctx, reason, delay), countdown=delay)
+            dispatch.queue_chunks(progress.retrying(ctx, reason, delay), [ctx.step], countdown=delay)
         return Outcome.STOP
     if errors.is_transient(exc):
         reason = f"{reason} (gave up after {ctx.attempt} attempts)"
-    warning = state_of_data(ctx.job, ctx.step)
-    job = progress.fail(ctx.job.pk, ctx.step, ctx.attempt, reason, warning, ctx=ctx)
-    _show_again_if_untouched(job)
-    announce.deletion_finished(job)
-    return Outcome.STOP
+    return _ended(ctx, progress.fail_step(ctx, reason))
 
 
-def _cancel(ctx: Chunk) -> None:
-    summary = f"Cancelled during {ctx.step}. {removed_summary(ctx.job)}"
-    job = progress.cancelled(ctx.job.pk, ctx.step, summary, ctx=ctx)
-    _show_again_if_untouched(job)
-    announce.deletion_finished(job)
-
-
-def _show_again_if_untouched(job: DeletionJob) -> None:
-    """A job that stopped before any store step leaves the target whole: the platform may show
+def _show_again_if_untouched(job: DeletionJob, plan) -> None:
+    """A job that stopped before any deletion step leaves the target whole: the platform may show
     it again. Once anything is deleted it stays hidden, half gone, until a resume finishes it."""
-    if not job.target_facts.get("found") or any(job.steps.get(s, {}).get("state") != "pending" for s in STORE_STEPS):
+    if not job.target_facts.get("found"):
         return
-    plan = get_plan(job.kind)
+    if any(job.steps.get(step.name, {}).get("state", "pending") != "pending" for step in plan.deletion_steps):
+        return
     try:
         found = plan.target.find(job.target_id)
         if found:
@@ -161,13 +161,18 @@ def _show_again_if_untouched(job: DeletionJob) -> None:
 
 
 def validate(ctx: Chunk) -> bool:
+    # Before anything is hidden or deleted: a plan the live schema contradicts goes no further.
+    problems = plan_checks.blocking_problems(ctx.plan)
+    if problems:
+        raise PlanMismatch("the plan does not match the live schema: " + "; ".join(problems))
     found = ctx.plan.target.find(ctx.job.target_id)
     if found is None:
-        warning = f"The {ctx.plan.target.noun} itself was already gone; removing whatever of it remains."
+        warning = f"The {ctx.plan.noun} itself was already gone; removing whatever of it remains."
         progress.record_facts(ctx, {"found": False, "ref": ctx.job.target_id}, warning=warning)
         return True
     ctx.plan.target.hide(found)
-    keys = [mongo.encode_key(key) for key in found.keys]
+    encode = get_store(ctx.plan.target.store).encode_key
+    keys = [encode(key) for key in found.keys]
     progress.record_facts(ctx, {"found": True, "ref": str(found.keys[0]), "keys": keys, "label": found.label})
     return True
 
@@ -179,12 +184,13 @@ def collect(ctx: Chunk) -> bool:
     if index >= len(ctx.plan.collect):
         return True
     collector = ctx.plan.collect[index]
+    encode = get_store(collector.store).encode_key
     scope = LiveScope(ctx.plan, ctx.job.target_id)
     found = 0
     for ids in collector.ids(scope.found, scope.ref, settings.DELETION_COLLECT_BATCH):
         rows = [
-            CollectedId(job_id=ctx.job.pk, entity=collector.entity, value=v, is_object_id=o)
-            for v, o in map(mongo.encode_key, ids)
+            CollectedId(job_id=ctx.job.pk, entity=collector.entity, value=v, is_object_id=typed)
+            for v, typed in map(encode, ids)
         ]
         CollectedId.objects.bulk_create(rows, ignore_conflicts=True)
         found += len(rows)
@@ -197,7 +203,7 @@ def collect(ctx: Chunk) -> bool:
     return index + 1 >= len(ctx.plan.collect)
 
 
-def delete_from_store(ctx: Chunk) -> bool:
+def delete_step(ctx: Chunk) -> bool:
     """One batch of one plan item per unit, resumed from the cursor."""
     items = ctx.plan.items(ctx.step)
     index = ctx.cursor.get("item", 0)
@@ -207,25 +213,30 @@ def delete_from_store(ctx: Chunk) -> bool:
     expected = ctx.job.preview.get(ctx.step, {}).get(item.entity, 0)
     done = ctx.job.counts.get(ctx.step, {}).get(item.entity, 0)
     batch = item.delete_batch(
-        JobScope(ctx.job), ctx.cursor.get("position"), settings.DELETION_BATCH_SIZE[ctx.step], max(expected - done, 0)
+        JobScope(ctx.job, ctx.plan),
+        ctx.cursor.get("position"),
+        get_store(item.store).batch_size,
+        max(expected - done, 0),
     )
     cursor = {"item": index, "position": batch.resume_at} if batch.resume_at is not None else {"item": index + 1}
-    progress.record_batch(ctx, store=ctx.step, entity=item.entity, deleted=batch.deleted, cursor=cursor)
+    progress.record_batch(ctx, entity=item.entity, deleted=batch.deleted, cursor=cursor)
     return cursor["item"] >= len(items)
 
 
 def verify(ctx: Chunk) -> bool:
-    """One store's residue per unit; the last one decides."""
-    index = ctx.cursor.get("store", 0)
-    if index < len(STORE_STEPS):
-        store = STORE_STEPS[index]
-        scope = JobScope(ctx.job)
-        residue = {item.entity: item.count(scope) for item in ctx.plan.items(store)}
-        progress.record_residue(ctx, store, residue, {"store": index + 1})
-        if index + 1 < len(STORE_STEPS):
+    """One deletion step's residue per unit; the last one decides."""
+    steps = ctx.plan.deletion_steps
+    index = ctx.cursor.get("step", 0)
+    if index < len(steps):
+        step = steps[index]
+        scope = JobScope(ctx.job, ctx.plan)
+        residue = {item.entity: item.count(scope) for item in step.items}
+        progress.record_residue(ctx, step.name, residue, {"step": index + 1})
+        if index + 1 < len(steps):
             return False
+    labels = {step.name: step.label for step in steps}
     left = [
-        f"{STORE_LABELS[s]} {entity}: {n}"
+        f"{labels.get(s, s)} {entity}: {n}"
         for s, entities in ctx.job.residue.items()
         for entity, n in entities.items()
         if n
@@ -242,39 +253,4 @@ def complete(ctx: Chunk) -> bool:
     return True
 
 
-UNITS = {
-    "validate": validate,
-    "collect": collect,
-    **{store: delete_from_store for store in STORE_STEPS},
-    "verify": verify,
-    "complete": complete,
-}
-
-
-# --- what a failure or cancel leaves behind ---------------------------------------------------
-
-
-def removed_summary(job: DeletionJob) -> str:
-    removed = job.total_deleted
-    parts = [f"{STORE_LABELS[s]} {sum(e.values()):,}" for s, e in job.counts.items() if sum(e.values())]
-    if not removed:
-        return "Nothing had been removed."
-    return f"Already removed {removed:,} entities ({', '.join(parts)}); the rest remains until the job is resumed."
-
-
-def state_of_data(job: DeletionJob, failed_step: str) -> str:
-    """Say which stores are already cleaned and which still hold the target's data."""
-    done = [STORE_LABELS[s] for s in STORE_STEPS if job.steps.get(s, {}).get("state") == "done"]
-    if failed_step in STORE_STEPS:
-        remains = (
-            f"{STORE_LABELS[failed_step]} step failed: {STORE_LABELS[failed_step]} data of this {job.kind} remains"
-        )
-        pending = [STORE_LABELS[s] for s in STORE_STEPS[STORE_STEPS.index(failed_step) + 1 :]]
-        later = f"; {', '.join(pending)} not yet touched" if pending else ""
-        head = f"{' and '.join(done)} data removed; " if done else ""
-        return f"{head}{remains}{later} until the job is resumed."
-    if failed_step == "verify":
-        return "All deletion steps ran, but residue was found; resume the job to delete it and verify again."
-    if not done:
-        return "Nothing has been deleted yet; the job can be resumed or requested again."
-    return f"{' and '.join(done)} data removed; resume the job to finish."
+UNITS = {"validate": validate, "collect": collect, "verify": verify, "complete": complete}

@@ -1,14 +1,22 @@
-"""Writes on deletion jobs: request, cancel, resume, and requeue a stalled one."""
+"""Writes on deletion jobs: request, cancel, resume, and requeue a stalled one.
+
+`check_request` is the one rule for whether a confirmed request may start: the pages, the API,
+the command line and the admin all ask it, so none of them can allow what another refuses.
+"""
+
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from deletion_console import dispatch
-from deletion_console.engine.plan import STEPS, STORE_STEPS
+from deletion_console.engine.plan import get_plan
 from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobEvent, JobStatus
-from deletion_console.selectors.jobs import active_job_for, stale_before, was_deleted_before
-from deletion_console.services import progress
-from deletion_console.services.execution import CANCELLABLE_STEPS, removed_summary, state_of_data
+from deletion_console.selectors.jobs import active_job_for, last_success_for, stale_before
+from deletion_console.services import outcomes, progress
+from deletion_console.services.confirmation import mismatch_message, name_matches, shown_preview_is_current
+from deletion_console.services.context import OVER_STATES
+from deletion_console.services.execution import cancellable
 from deletion_console.services.preview import Preview, preview
 from deletion_console.stores import errors
 
@@ -21,6 +29,20 @@ class TargetNotFound(DeletionRefused):
     pass
 
 
+class NameMismatch(DeletionRefused):
+    pass
+
+
+class PreviewChanged(DeletionRefused):
+    """What would be deleted is no longer what the person was shown; `current` is what is."""
+
+    def __init__(self, current: Preview):
+        self.current = current
+        super().__init__(
+            "What would be deleted has changed since it was previewed. Review the new counts and confirm again."
+        )
+
+
 class ActiveJobExists(DeletionRefused):
     def __init__(self, job: DeletionJob):
         self.job = job
@@ -31,32 +53,60 @@ class JobStateError(DeletionRefused):
     pass
 
 
-def request_deletion(*, kind: str, target_id: str, user=None, confirmed: Preview | None = None) -> DeletionJob:
+@dataclass(frozen=True)
+class Confirmation:
+    """How the requester confirmed: the name they typed, and the signed preview they were shown
+    (the confirm page and the command line show one; an API caller may send it back)."""
+
+    typed_name: str
+    shown: str | None = None
+
+
+def check_request(*, kind: str, target_id: str, confirmation: Confirmation) -> Preview:
+    """The preview a job may be created against, or the reason it may not (DeletionRefused).
+
+    A target that is gone may be requested again only if an earlier job deleted it: that second
+    run removes whatever remains (nothing, normally) and succeeds, so repeating a request is safe.
+    """
+    running = active_job_for(kind, target_id)
+    if running is not None:
+        raise ActiveJobExists(running)
+    current = preview(kind, target_id)
+    if not current.exists:
+        earlier = last_success_for(kind, current.target_id)
+        if earlier is None:
+            raise TargetNotFound(f"No {current.noun} with id {target_id!r} was found.")
+    if not name_matches(current, confirmation.typed_name):
+        raise NameMismatch(mismatch_message(current))
+    if confirmation.shown is not None and not shown_preview_is_current(confirmation.shown, current):
+        raise PreviewChanged(current)
+    return current
+
+
+def request_deletion(*, kind: str, target_id: str, confirmation: Confirmation, user=None) -> DeletionJob:
     """Create a job for the target and, once committed, queue its first chunk.
 
     The database's one-active-job-per-target constraint decides between simultaneous
     requests: the loser gets the winner's job in ActiveJobExists.
     """
-    current = confirmed or preview(kind, target_id)
-    if not current.exists and not was_deleted_before(kind, current.target_id):
-        raise TargetNotFound(f"No {current.noun} with id {target_id!r} was found.")
+    current = check_request(kind=kind, target_id=target_id, confirmation=confirmation)
+    plan = get_plan(kind)
     try:
         with transaction.atomic():
-            job = DeletionJob.objects.create(
+            job = DeletionJob(
                 kind=kind,
                 target_id=current.target_id,
                 target_label=current.label,
                 requested_by=user if user is not None and user.is_authenticated else None,
                 preview=current.counts,
-                counts={store: {entity: 0 for entity in entities} for store, entities in current.counts.items()},
-                steps={step: {"state": "pending"} for step in STEPS},
-                current_step=STEPS[0],
+                counts={step: dict.fromkeys(entities, 0) for step, entities in current.counts.items()},
+                steps={step: {"state": "pending"} for step in plan.step_names},
                 run=1,
-                chunk=1,
-                attempt=1,
             )
+            first = progress.enter_phase(job, plan.phases[0])
+            job.save()
             JobEvent.objects.create(job=job, kind="requested", counts={"expected": current.total}, message=_by(user))
-            _enqueue_on_commit(job, STEPS[0])
+            _enqueue_on_commit(job, first)
     except IntegrityError:
         existing = active_job_for(kind, current.target_id)
         if existing is None:
@@ -73,19 +123,19 @@ def cancel(job_id, user=None) -> DeletionJob:
     """
     with transaction.atomic():
         job = DeletionJob.objects.select_for_update().get(pk=job_id)
+        plan = get_plan(job.kind)
         if job.status not in ACTIVE_STATUSES:
             raise JobStateError(f"Job {job.pk} is {job.status}; only a pending or running job can be cancelled.")
-        if job.current_step not in CANCELLABLE_STEPS:
+        if not cancellable(plan, job.current_step):
             raise JobStateError(
                 f"Job {job.pk} has deleted everything and is verifying the result; it cannot be cancelled."
             )
         JobEvent.objects.create(job=job, step=job.current_step, kind="cancel-requested", message=_by(user))
-        if job.status == JobStatus.PENDING:
-            job.cancel_requested = True
-            job.save(update_fields=["cancel_requested"])
-            progress.cancelled(job.pk, job.current_step, f"Cancelled before it started. {removed_summary(job)}")
-            return DeletionJob.objects.get(pk=job.pk)
         job.cancel_requested = True
+        if job.status == JobStatus.PENDING:
+            job.save(update_fields=["cancel_requested"])
+            summary = f"Cancelled before it started. {outcomes.removed_summary(job, plan)}"
+            return progress.cancelled(job.pk, job.current_step, summary)
         progress.touch(job)
         job.save(update_fields=["cancel_requested", "seq"])
         progress.broadcast_on_commit(job, force=True)
@@ -93,14 +143,22 @@ def cancel(job_id, user=None) -> DeletionJob:
 
 
 def resume(job_id, user=None) -> DeletionJob:
-    """Run a failed or cancelled job again from the step where it stopped."""
+    """Run a failed or cancelled job again from where it stopped: of the phase it stopped in,
+    only the steps that are not done; later phases from the start."""
     try:
         with transaction.atomic():
             job = DeletionJob.objects.select_for_update().get(pk=job_id)
-            if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            if not job.is_resumable:
                 raise JobStateError(f"Job {job.pk} is {job.status}; only a failed or cancelled job can be resumed.")
-            # Residue found by verify is deleted by the store steps, not by verifying again.
-            from_step = STORE_STEPS[0] if job.current_step == "verify" else job.current_step
+            plan = get_plan(job.kind)
+            phase = plan.phase(job.current_step)
+            if phase.name == "verify":
+                # Residue found by verify is deleted by the deletion steps, not by verifying again.
+                phase = plan.deletion_phases[0] if plan.deletion_phases else phase
+                again = set(plan.step_names[plan.step_names.index(phase.steps[0].name) :])
+            else:
+                again = {s for s in plan.step_names if plan.phases.index(plan.phase_of(s)) > plan.phases.index(phase)}
+                again |= {s for s in phase.step_names if job.steps.get(s, {}).get("state") != "done"}
             # The old warnings described the data before this run; the audit trail keeps them.
             previous = " ".join([job.error, *job.warnings]).strip()
             job.status = JobStatus.PENDING
@@ -108,57 +166,50 @@ def resume(job_id, user=None) -> DeletionJob:
             job.error = ""
             job.warnings = []
             job.finished_at = None
-            job.current_step = from_step
             job.run += 1
-            job.chunk += 1
-            job.attempt = 1
-            # The steps from there on start over: verify's residue is deleted by the store steps.
-            later = STEPS[STEPS.index(from_step) :]
-            job.steps = {step: _without_cursor(state) if step in later else state for step, state in job.steps.items()}
+            job.steps = {step: {"state": "pending"} if step in again else state for step, state in job.steps.items()}
+            first = progress.enter_phase(job, phase, [s for s in phase.step_names if s in again])
             progress.touch(job)
             job.save()
             message = f"{_by(user)}; before: {previous}" if previous else _by(user)
-            JobEvent.objects.create(job=job, step=from_step, kind="resumed", message=message)
-            _enqueue_on_commit(job, from_step)
+            JobEvent.objects.create(job=job, step=phase.name, kind="resumed", message=message)
+            _enqueue_on_commit(job, first)
     except IntegrityError:
         raise ActiveJobExists(active_job_for(job.kind, job.target_id)) from None
     return job
 
 
 def requeue(job: DeletionJob, reason: str) -> None:
-    """Start a new run of an active job from its current step (the watchdog's recovery)."""
+    """Start a new run of an active job's unfinished steps (the watchdog's recovery)."""
     with transaction.atomic():
         job = DeletionJob.objects.select_for_update().get(pk=job.pk)
         # Checked again under the lock: the worker may have reported, or the job ended, since.
         if job.status != JobStatus.RUNNING or (job.heartbeat_at and job.heartbeat_at >= stale_before()):
             return
+        phase = get_plan(job.kind).phase(job.current_step)
         job.run += 1
-        job.chunk += 1
         job.heartbeat_at = timezone.now()
+        steps = [s for s in phase.step_names if job.steps.get(s, {}).get("state") not in OVER_STATES]
+        for step in steps:
+            progress.new_chunk(job, step)
         progress.touch(job)
-        job.save(update_fields=["run", "chunk", "heartbeat_at", "seq"])
+        job.save(update_fields=["run", "chunk", "steps", "heartbeat_at", "seq"])
         JobEvent.objects.create(job=job, step=job.current_step, kind="requeued", message=reason)
-        _enqueue_on_commit(job, job.current_step, fail_if_unqueued=False)
+        dispatch.queue_chunks(job, steps)
 
 
-def _enqueue_on_commit(job: DeletionJob, from_step: str, fail_if_unqueued: bool = True) -> None:
+def _enqueue_on_commit(job: DeletionJob, steps: list[str]) -> None:
     # Without this, a job whose first chunk never reached the broker would stay pending forever.
-    # The watchdog's own requeue just tries again on its next round instead.
     def unqueued(exc):
-        current = DeletionJob.objects.get(pk=job.pk)
+        state = outcomes.state_of_data(DeletionJob.objects.get(pk=job.pk), get_plan(job.kind))
         progress.fail(
             job.pk,
-            from_step,
-            attempt=0,
+            steps[0],
             reason=f"could not queue the job: {errors.describe(exc)}",
-            warning=f"{state_of_data(current, from_step)} Resume it once the broker (Redis) is reachable.",
+            warning=f"{state} Resume it once the broker (Redis) is reachable.",
         )
 
-    dispatch.queue_chunk(job, on_unqueued=unqueued if fail_if_unqueued else None)
-
-
-def _without_cursor(state: dict) -> dict:
-    return {key: value for key, value in state.items() if key != "cursor"}
+    dispatch.queue_chunks(job, steps, on_unqueued=unqueued)
 
 
 def _by(user) -> str:

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass, field
 
-from deletion_console.engine.plan import STORE_STEPS, get_plan
+from deletion_console.engine.plan import get_plan
 from deletion_console.engine.scope import LiveScope
+from deletion_console.selectors import plan_checks
 
 
 @dataclass
@@ -13,27 +14,31 @@ class Preview:
     label: str
     exists: bool
     noun: str
+    # {step: {entity: n}}, in the plan's order
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     kept: tuple[str, ...] = ()
+    # Data the target owns that no plan item deletes (see selectors.plan_checks).
+    left_behind: list[plan_checks.LeftBehind] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return sum(sum(entities.values()) for entities in self.counts.values())
 
-    def store_totals(self) -> dict[str, int]:
-        return {store: sum(entities.values()) for store, entities in self.counts.items()}
+    def step_totals(self) -> dict[str, int]:
+        return {step: sum(entities.values()) for step, entities in self.counts.items()}
 
 
 def preview(kind: str, target_id: str) -> Preview:
     plan = get_plan(kind)
     scope = LiveScope(plan, target_id)
-    counts = {store: {item.entity: item.count(scope) for item in plan.items(store)} for store in STORE_STEPS}
+    counts = {step.name: {item.entity: item.count(scope) for item in step.items} for step in plan.deletion_steps}
     return Preview(
         kind=kind,
         target_id=scope.ref,
         label=scope.found.label if scope.found else target_id,
         exists=scope.found is not None,
-        noun=plan.target.noun,
+        noun=plan.noun,
         counts=counts,
         kept=plan.kept,
+        left_behind=plan_checks.left_behind(plan, scope.ref),
     )

@@ -2,12 +2,16 @@
 
 Every change goes through `_change`: one short transaction that locks the job row (so the
 worker never overwrites a cancel flag set by the web at the same moment), fences out a chunk
-that is no longer the job's live one, bumps the sequence number, appends the audit event, and
+that is no longer its step's live one, bumps the sequence number, appends the audit event, and
 sends the progress message after commit.
+
+Steps that run side by side meet here too: the row lock makes the last of them to end the one
+that sees the whole phase over, and so the one that starts the next phase or ends the job.
 """
 
 import logging
 import time
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -15,9 +19,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from deletion_console.engine.plan import Phase, Plan
 from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.jobs import job_snapshot
-from deletion_console.services.context import Chunk
+from deletion_console.services import outcomes
+from deletion_console.services.context import OVER_STATES, Chunk
 
 log = logging.getLogger(__name__)
 _last_sent: dict[str, float] = {}
@@ -95,12 +101,27 @@ def _step_state(job: DeletionJob, step: str, **fields) -> None:
     job.steps = {**job.steps, step: {**job.steps.get(step, {}), **fields}}
 
 
+def new_chunk(job: DeletionJob, step: str, **fields) -> None:
+    """Give the step a fresh chunk number: the one message that may run it next."""
+    job.chunk += 1
+    _step_state(job, step, chunk=job.chunk, **fields)
+
+
+def enter_phase(job: DeletionJob, phase: Phase, steps: tuple[str, ...] | None = None) -> list[str]:
+    """Make `phase` the job's current one and number a first chunk for each of `steps` (default:
+    all its steps); returns the steps whose chunks are to be queued."""
+    job.current_step = phase.name
+    names = list(steps if steps is not None else phase.step_names)
+    for name in names:
+        new_chunk(job, name, attempt=1)
+    return names
+
+
 def start_step(ctx: Chunk) -> DeletionJob:
     def mutate(job):
         now = timezone.now()
         job.status = JobStatus.RUNNING
         job.started_at = job.started_at or now
-        job.current_step = ctx.step
         _step_state(job, ctx.step, state="running", started_at=now.isoformat(), attempt=ctx.attempt, run=job.run)
 
     event = {"step": ctx.step, "kind": "started", "attempt": ctx.attempt}
@@ -109,22 +130,78 @@ def start_step(ctx: Chunk) -> DeletionJob:
 
 def continue_step(ctx: Chunk) -> DeletionJob:
     """The chunk's time is up: the next chunk of the same step is about to be queued."""
+    return _change(ctx.job.pk, lambda job: new_chunk(job, ctx.step), ctx=ctx)
+
+
+@dataclass
+class Ended:
+    """What ending a step led to: the job as recorded, and the steps whose chunks to queue."""
+
+    job: DeletionJob
+    queue: list[str]
+
+    @property
+    def job_over(self) -> bool:
+        return self.job.status in TERMINAL_STATUSES
+
+
+def finish_step(ctx: Chunk, seconds: float) -> Ended:
+    def event(job):
+        # The last step's event is the job's: it records the total.
+        counts = {"deleted": job.total_deleted} if job.status == JobStatus.SUCCEEDED else job.counts.get(ctx.step, {})
+        return {"step": ctx.step, "kind": "succeeded", "attempt": ctx.attempt, "seconds": seconds, "counts": counts}
+
+    return _end_step(ctx, event, state="done", seconds=round(seconds, 3))
+
+
+def fail_step(ctx: Chunk, reason: str) -> Ended:
+    event = {"step": ctx.step, "kind": "failed", "attempt": ctx.attempt, "message": reason}
+    return _end_step(ctx, event, state="failed", last_error=reason)
+
+
+def cancel_step(ctx: Chunk) -> Ended:
+    event = {"step": ctx.step, "kind": "cancelled", "attempt": ctx.attempt, "message": "stopped by a cancel request"}
+    return _end_step(ctx, event, state="cancelled")
+
+
+def _end_step(ctx: Chunk, event, **fields) -> Ended:
+    queue: list[str] = []
 
     def mutate(job):
-        job.chunk += 1
+        _step_state(job, ctx.step, finished_at=timezone.now().isoformat(), **fields)
+        queue.extend(_after_step(job, ctx.plan, ctx.plan.phase_of(ctx.step)))
 
-    return _change(ctx.job.pk, mutate, ctx=ctx)
+    job = _change(ctx.job.pk, mutate, event=event, force=True, ctx=ctx)
+    return Ended(job, queue)
 
 
-def finish_step(ctx: Chunk, seconds: float, next_step: str, counts: dict | None = None) -> DeletionJob:
-    def mutate(job):
-        _step_state(job, ctx.step, state="done", finished_at=timezone.now().isoformat(), seconds=round(seconds, 3))
-        job.current_step = next_step
-        job.attempt = 1
-        job.chunk += 1
+def _after_step(job: DeletionJob, plan: Plan, phase: Phase) -> list[str]:
+    """Once no step of the phase is left to end: the next phase, the job's success, or its end."""
+    states = [job.steps.get(name, {}).get("state") for name in phase.step_names]
+    if not all(state in OVER_STATES for state in states):
+        return []
+    if all(state == "done" for state in states):
+        following = plan.next_phase(phase)
+        if following is not None:
+            return enter_phase(job, following)
+        job.status = JobStatus.SUCCEEDED
+        job.progress = 100.0
+        job.finished_at = timezone.now()
+        return []
+    job.finished_at = timezone.now()
+    if "failed" in states:
+        job.status = JobStatus.FAILED
+        job.error = outcomes.phase_error(job, plan, phase)
+        _add_warning(job, outcomes.state_of_data(job, plan))
+    else:
+        job.status = JobStatus.CANCELLED
+        _add_warning(job, f"Cancelled during {phase.name}. {outcomes.removed_summary(job, plan)}")
+    return []
 
-    event = {"step": ctx.step, "kind": "succeeded", "attempt": ctx.attempt, "seconds": seconds, "counts": counts or {}}
-    return _change(ctx.job.pk, mutate, event=event, force=True, ctx=ctx)
+
+def _add_warning(job: DeletionJob, warning: str | None) -> None:
+    if warning and warning not in job.warnings:
+        job.warnings = [*job.warnings, warning]
 
 
 def record_facts(ctx: Chunk, facts: dict, warning: str | None = None) -> DeletionJob:
@@ -132,22 +209,21 @@ def record_facts(ctx: Chunk, facts: dict, warning: str | None = None) -> Deletio
         job.target_facts = {**job.target_facts, **facts}
         if facts.get("label"):
             job.target_label = facts["label"]
-        if warning and warning not in job.warnings:
-            job.warnings = [*job.warnings, warning]
+        _add_warning(job, warning)
 
     return _change(ctx.job.pk, mutate, ctx=ctx)
 
 
-def record_batch(ctx: Chunk, *, store: str, entity: str, deleted: int, cursor: dict) -> DeletionJob:
+def record_batch(ctx: Chunk, *, entity: str, deleted: int, cursor: dict) -> DeletionJob:
     """Add one batch's count and move the step's cursor past it, in one transaction; the
     returned job tells the caller whether to stop. A batch that deleted nothing only moves the
     cursor: the audit trail lists what was deleted."""
 
     def count(job):
         if deleted:
-            per_store = dict(job.counts.get(store, {}))
-            per_store[entity] = per_store.get(entity, 0) + deleted
-            job.counts = {**job.counts, store: per_store}
+            per_step = dict(job.counts.get(ctx.step, {}))
+            per_step[entity] = per_step.get(entity, 0) + deleted
+            job.counts = {**job.counts, ctx.step: per_step}
             job.progress = _percent(job)
 
     def count_and_move(job):
@@ -169,9 +245,9 @@ def record_heartbeat(ctx: Chunk, message: str, counts: dict, cursor: dict | None
     return _change(ctx.job.pk, mutate, event=event, ctx=ctx)
 
 
-def record_residue(ctx: Chunk, store: str, residue: dict, cursor: dict) -> DeletionJob:
+def record_residue(ctx: Chunk, step: str, residue: dict, cursor: dict) -> DeletionJob:
     def mutate(job):
-        job.residue = {**job.residue, store: residue}
+        job.residue = {**job.residue, step: residue}
         _step_state(job, ctx.step, cursor=cursor)
 
     return _change(ctx.job.pk, mutate, ctx=ctx)
@@ -181,57 +257,38 @@ def retrying(ctx: Chunk, reason: str, delay: float) -> DeletionJob:
     """A transient failure: the step's next attempt is about to be queued, `delay` seconds out."""
 
     def mutate(job):
-        _step_state(job, ctx.step, state="retrying", last_error=reason)
-        job.attempt = ctx.attempt + 1
-        job.chunk += 1
+        new_chunk(job, ctx.step, state="retrying", last_error=reason, attempt=ctx.attempt + 1)
 
     message = f"{reason}; retrying in {delay:g} s"
     event = {"step": ctx.step, "kind": "retry", "attempt": ctx.attempt, "message": message}
     return _change(ctx.job.pk, mutate, event=event, force=True, ctx=ctx)
 
 
-def fail(job_id, step: str, attempt: int, reason: str, warning: str, ctx: Chunk | None = None) -> DeletionJob:
+def fail(job_id, step: str, reason: str, warning: str) -> DeletionJob:
+    """The whole job fails at once (its work could not even be queued)."""
+
     def mutate(job):
         job.status = JobStatus.FAILED
         job.error = f"{step} step failed: {reason}"
-        job.warnings = [*job.warnings, warning] if warning else job.warnings
+        _add_warning(job, warning)
         job.finished_at = timezone.now()
         _step_state(job, step, state="failed", last_error=reason, finished_at=job.finished_at.isoformat())
 
-    return _change(
-        job_id,
-        mutate,
-        event={"step": step, "kind": "failed", "attempt": attempt, "message": reason},
-        force=True,
-        ctx=ctx,
-    )
+    event = {"step": step, "kind": "failed", "attempt": 0, "message": reason}
+    return _change(job_id, mutate, event=event, force=True)
 
 
-def cancelled(job_id, step: str, summary: str, ctx: Chunk | None = None) -> DeletionJob:
+def cancelled(job_id, step: str, summary: str) -> DeletionJob:
+    """The whole job is cancelled at once (it had not started)."""
+
     def mutate(job):
         job.status = JobStatus.CANCELLED
         job.finished_at = timezone.now()
-        job.warnings = [*job.warnings, summary]
+        _add_warning(job, summary)
         _step_state(job, step, state="cancelled")
 
-    return _change(
-        job_id, mutate, event={"step": step, "kind": "cancelled", "counts": {}, "message": summary}, force=True, ctx=ctx
-    )
-
-
-def succeed(ctx: Chunk, seconds: float) -> DeletionJob:
-    def mutate(job):
-        now = timezone.now()
-        job.status = JobStatus.SUCCEEDED
-        job.progress = 100.0
-        job.finished_at = now
-        _step_state(job, "complete", state="done", finished_at=now.isoformat(), seconds=round(seconds, 3))
-
-    def event(job):
-        counts = {"deleted": job.total_deleted}
-        return {"step": "complete", "kind": "succeeded", "attempt": ctx.attempt, "seconds": seconds, "counts": counts}
-
-    return _change(ctx.job.pk, mutate, event=event, force=True, ctx=ctx)
+    event = {"step": step, "kind": "cancelled", "counts": {}, "message": summary}
+    return _change(job_id, mutate, event=event, force=True)
 
 
 def _percent(job: DeletionJob) -> float:

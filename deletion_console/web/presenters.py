@@ -1,83 +1,136 @@
-"""Shapes a job for the progress and jobs pages. The browser re-renders the same shapes from
-the job snapshot (static/js/progress.js), so labels live here and in that script only."""
+"""Shapes a job, a preview or a plan for the pages. The browser re-renders the same shapes from
+the job snapshot (static/js/progress.js), so labels come from the plan here and in the
+snapshot only."""
+
+from dataclasses import dataclass
 
 from django.urls import reverse
 
-from deletion_console.engine.plan import STEPS, STORE_LABELS, STORE_STEPS, UnknownKind, get_plan
-from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.selectors.jobs import job_snapshot
-
-STEP_LABELS = {
-    "validate": "Validate the target",
-    "collect": "Collect child ids",
-    "mongodb": "Delete from MongoDB",
-    "neo4j": "Delete from Neo4j",
-    "postgres": "Delete from PostgreSQL",
-    "verify": "Verify zero residue",
-    "complete": "Complete",
-}
+from deletion_console.engine.plan import Plan, UnknownKind, get_plan
+from deletion_console.models import DeletionJob
+from deletion_console.selectors.jobs import job_snapshot, phase_states
+from deletion_console.stores.registry import label as store_label
 
 
 def progress_url(job: DeletionJob) -> str:
-    # Campaign jobs live under the campaign pages; any other kind has the generic job page.
-    if job.kind == "campaign":
-        return reverse("campaigns:status", args=[job.pk])
     return reverse("jobs:progress", args=[job.pk])
 
 
+def _plan(kind: str) -> Plan | None:
+    try:
+        return get_plan(kind)
+    except UnknownKind:
+        return None
+
+
+def step_names(job: DeletionJob) -> list[str]:
+    plan = _plan(job.kind)
+    return list(plan.step_names) if plan else list(job.steps)
+
+
+def _step_row(name: str, label: str, state: dict) -> dict:
+    return {
+        "name": name,
+        "label": label,
+        "state": state.get("state", "pending"),
+        "seconds": state.get("seconds"),
+        "last_error": state.get("last_error", ""),
+    }
+
+
 def steps(job: DeletionJob) -> list[dict]:
+    """The job's phases in order; a phase of side-by-side steps lists them under it."""
+    plan = _plan(job.kind)
+    if plan is None:
+        return [_step_row(name, name, state) for name, state in job.steps.items()]
+    phases = phase_states(job)
     rows = []
-    for name in STEPS:
-        state = job.steps.get(name, {})
-        rows.append(
-            {
-                "name": name,
-                "label": STEP_LABELS.get(name, name),
-                "state": state.get("state", "pending"),
-                "seconds": state.get("seconds"),
-                "last_error": state.get("last_error", ""),
-            }
-        )
+    for phase in plan.phases:
+        if len(phase.steps) == 1:
+            step = phase.steps[0]
+            rows.append({**_step_row(step.name, step.label, job.steps.get(step.name, {})), "children": []})
+        else:
+            children = [_step_row(s.name, s.label, job.steps.get(s.name, {})) for s in phase.steps]
+            rows.append(
+                {
+                    "name": phase.name,
+                    "label": phase.label,
+                    "state": phases.get(phase.name, "pending"),
+                    "seconds": None,
+                    "last_error": "",
+                    "children": children,
+                    "phase": True,
+                }
+            )
     return rows
 
 
-def in_plan_order(kind: str, counts: dict) -> list[tuple[str, str, int]]:
-    """(store, entity, n) in the order the plan deletes them.
+@dataclass(frozen=True)
+class CountRow:
+    step: str
+    step_label: str
+    entity: str
+    store: str
+    store_label: str
+    n: int
+
+
+def in_plan_order(kind: str, counts: dict) -> list[CountRow]:
+    """Every (step, entity) of `counts` in the order the plan deletes them, with its store.
 
     The job's JSON fields come back from PostgreSQL's jsonb with their keys re-sorted (shortest
     first), which would list `NPC` before `PLAYS_IN` and Neo4j before MongoDB.
     """
-    try:
-        plan = get_plan(kind)
-        order = {store: [item.entity for item in plan.items(store)] for store in STORE_STEPS}
-    except UnknownKind:
-        order = {}
-    rows = []
-    for store in [*order, *(s for s in counts if s not in order)]:
-        entities = counts.get(store, {})
-        known = [e for e in order.get(store, []) if e in entities]
-        rows.extend((store, entity, entities[entity]) for entity in [*known, *(e for e in entities if e not in known)])
+    plan = _plan(kind)
+    known = [(step.name, step.label, item.entity, item.store) for step, item in plan.all_items()] if plan else []
+    rows = [
+        CountRow(step, label, entity, store, store_label(store), counts[step][entity])
+        for step, label, entity, store in known
+        if entity in counts.get(step, {})
+    ]
+    seen = {(row.step, row.entity) for row in rows}
+    for step, entities in counts.items():
+        rows.extend(
+            CountRow(step, step, entity, "", "", n) for entity, n in entities.items() if (step, entity) not in seen
+        )
     return rows
 
 
-def counters(job: DeletionJob) -> list[dict]:
-    """Per store, one row per entity: deleted so far of expected (the confirmed preview)."""
+def grouped(kind: str, counts: dict, deleted: dict | None = None) -> list[dict]:
+    """Per step, its entities with their store and count (and, for a job, how many are gone)."""
     groups: dict[str, dict] = {}
-    for store, entity, expected in in_plan_order(job.kind, job.preview):
-        group = groups.setdefault(store, {"store": store, "label": STORE_LABELS.get(store, store), "rows": []})
-        deleted = job.counts.get(store, {}).get(entity, 0)
-        group["rows"].append({"store": store, "entity": entity, "expected": expected, "deleted": deleted})
+    for row in in_plan_order(kind, counts):
+        group = groups.setdefault(row.step, {"step": row.step, "label": row.step_label, "rows": [], "total": 0})
+        done = (deleted or {}).get(row.step, {}).get(row.entity, 0)
+        group["rows"].append(
+            {"step": row.step, "entity": row.entity, "store": row.store_label, "expected": row.n, "deleted": done}
+        )
+        group["total"] += row.n
     return list(groups.values())
 
 
+def store_totals(kind: str, counts: dict) -> list[tuple[str, int]]:
+    totals: dict[str, int] = {}
+    for row in in_plan_order(kind, counts):
+        totals[row.store_label or row.step] = totals.get(row.store_label or row.step, 0) + row.n
+    return list(totals.items())
+
+
+def store_sentence(plan: Plan) -> str:
+    labels = [store_label(store) for store in plan.stores()]
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+
+
 def progress_context(job: DeletionJob) -> dict:
+    plan = _plan(job.kind)
     return {
         "job": job,
+        "plan": plan,
         "snapshot": job_snapshot(job),
         "steps": steps(job),
-        "counters": counters(job),
+        "counters": grouped(job.kind, job.preview, job.counts),
         "is_active": job.is_active,
-        "can_resume": job.status in (JobStatus.FAILED, JobStatus.CANCELLED),
+        "can_resume": job.is_resumable,
         "cancel_url": reverse("jobs:cancel", args=[job.pk]),
         "resume_url": reverse("jobs:resume", args=[job.pk]),
         "status_url": reverse("api:deletion-detail", args=[job.pk]),

@@ -78,7 +78,22 @@
     setText($("elapsed"), seconds === null ? "not started" : formatSeconds(seconds));
   }
 
+  function renderPhases() {
+    // Steps that run side by side: their phase's state, and how many of them are done.
+    var items = document.querySelectorAll("#steps [data-phase]");
+    for (var i = 0; i < items.length; i++) {
+      var state = (job.phases || {})[items[i].dataset.phase] || "pending";
+      items[i].className = "step step--" + state;
+      var badge = items[i].querySelector("[data-role=state]");
+      badge.className = "badge badge--" + state;
+      setText(badge, state);
+    }
+    var done = document.querySelectorAll("[data-bind=services_completed]");
+    for (var j = 0; j < done.length; j++) setText(done[j], String(job.services_completed || 0));
+  }
+
   function renderSteps() {
+    renderPhases();
     var items = document.querySelectorAll("#steps [data-step]");
     for (var i = 0; i < items.length; i++) {
       var item = items[i];
@@ -100,12 +115,12 @@
   }
 
   function renderCounters() {
-    var rows = document.querySelectorAll("#counters tr[data-store]");
+    var rows = document.querySelectorAll("#counters tr[data-step]");
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i];
-      var store = row.dataset.store, entity = row.dataset.entity;
-      var deleted = (job.counts[store] || {})[entity] || 0;
-      var expected = (job.preview[store] || {})[entity] || 0;
+      var step = row.dataset.step, entity = row.dataset.entity;
+      var deleted = (job.counts[step] || {})[entity] || 0;
+      var expected = (job.preview[step] || {})[entity] || 0;
       setText(row.querySelector("[data-role=deleted]"), numbers.format(deleted));
       setText(row.querySelector("[data-role=expected]"), numbers.format(expected));
       row.classList.toggle("row--done", expected > 0 && deleted >= expected);

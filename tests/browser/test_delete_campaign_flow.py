@@ -55,7 +55,7 @@ def test_delete_a_campaign_and_watch_it_finish_live(console, celery_worker, camp
         # Find the campaign and open its confirm page.
         page.fill("#id_q", campaign.name)
         page.press("#id_q", "Enter")
-        row = page.locator(f'tr[data-campaign-id="{campaign.id}"]')
+        row = page.locator(f'tr[data-target-id="{campaign.id}"]')
         expect(row).to_contain_text(campaign.name)
         page.screenshot(path=ARTIFACTS / "campaign-list.png", full_page=True)
         row.get_by_role("link", name="Delete…").click()
@@ -63,14 +63,14 @@ def test_delete_a_campaign_and_watch_it_finish_live(console, celery_worker, camp
         # The preview: per store, with totals and thousands separators.
         expect(page.get_by_role("heading", name=campaign.name)).to_be_visible()
         expect(page.get_by_test_id("preview-total")).to_have_text(f"{expected_total:,}")
-        expect(page.locator("table[data-store=mongodb]")).to_contain_text(f"{EVENTS:,}")
+        expect(page.locator("table[data-step=mongodb]")).to_contain_text(f"{EVENTS:,}")
         expect(page.get_by_text("Player nodes in Neo4j")).to_be_visible()
         page.fill("#id_confirm_name", campaign.name)
         page.screenshot(path=ARTIFACTS / "confirm-page.png", full_page=True)
         page.get_by_role("button", name="Delete this campaign").click()
 
         # The progress page, followed live: no reload from here on.
-        expect(page).to_have_url(re.compile(r"/campaigns/deletion/[0-9a-f-]{36}/status/$"))
+        expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]{36}/$"))
         progress_url = page.url
         page.evaluate("window.__sameDocument = true")
         expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=120_000)

@@ -11,11 +11,10 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from deletion_console.engine.plan import STEPS
 from deletion_console.models import DeletionJob, JobStatus
 from deletion_console.selectors.jobs import job_snapshot
 from tests.browser.support import RECORDER, chromium, outside_the_browser_loop
-from tests.factories import deleter, running_job
+from tests.factories import STEPS, deleter, running_job
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +35,7 @@ def _open(browser, console, cookie, job, route_socket):
     context.add_init_script(RECORDER)
     context.route_web_socket(SOCKET, route_socket)
     page = context.new_page()
-    page.goto(console + reverse("campaigns:status", args=[job.pk]))
+    page.goto(console + reverse("jobs:progress", args=[job.pk]))
     page.evaluate("window.__sameDocument = true")
     return page
 

@@ -67,7 +67,7 @@ def test_the_requester_may_follow_their_own_job_without_the_permission():
 
 
 def test_a_snapshot_on_connect_then_every_update_of_the_job():
-    job = running_job(step="collect")
+    job = running_job(step="mongodb")
     headers = _headers(deleter(username="dana"))
 
     async def follow():
@@ -92,7 +92,7 @@ def test_a_snapshot_on_connect_then_every_update_of_the_job():
 
 
 def test_updates_of_other_jobs_do_not_arrive():
-    mine, other = running_job(), running_job()
+    mine, other = running_job(), running_job(step="neo4j")
     headers = _headers(deleter(username="dana"))
 
     async def follow():

@@ -4,8 +4,8 @@ import pytest
 
 from deletion_console.models import JobStatus
 from deletion_console.seeding.tenants import TenantSpec, create_tenant
-from deletion_console.services import jobs
 from deletion_console.services.preview import preview
+from tests.factories import request_deletion
 from tests.fixtures import dumps
 from tests.fixtures.worker import wait_for_job
 
@@ -26,7 +26,7 @@ def test_a_tenant_is_deleted_from_every_service_and_neighbours_and_suppliers_sta
     before = dumps.all_stores()
     tenant = create_tenant(TenantSpec(id="t-target", name="Target Ltd", suppliers=("sup-1", "sup-3")), rng)
 
-    job = wait_for_job(jobs.request_deletion(kind="tenant", target_id=tenant.id).pk)
+    job = wait_for_job(request_deletion("tenant", tenant.id).pk)
 
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.counts == tenant.counts

@@ -18,6 +18,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--tenants", type=int, default=3, help="number of tenants (default 3)")
         parser.add_argument(
+            "--large-tenant-rows",
+            type=int,
+            default=6_300,
+            help="rows per table of the largest tenant (default 6,300: about 100,000 rows in all)",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help="first wipe what the seeder owns: both Mongo databases, every Neo4j node, the target tables",
@@ -32,6 +38,7 @@ class Command(BaseCommand):
             campaigns=options["campaigns"],
             large_events=options["large_events"],
             tenants=options["tenants"],
+            large_tenant_rows=options["large_tenant_rows"],
             reset=options["reset"],
             stdout=self.stdout,
         )

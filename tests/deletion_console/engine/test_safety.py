@@ -3,12 +3,13 @@
 import psycopg
 import pytest
 
-from deletion_console.engine.plan import STEPS, get_plan
+from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from deletion_console.services import execution, jobs
 from deletion_console.stores import errors, mongo
 from deletion_console.stores import sql as target_sql
+from tests.factories import STEPS, request_deletion
 from tests.fixtures import dumps
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]
@@ -25,7 +26,7 @@ def test_a_legacy_array_naming_another_campaigns_child_does_not_take_it(rng):
     target = create_campaign(CampaignSpec(name="Legacy", new_format=False, string_id=True), rng)
     stolen = mongo.database()["quests"].find_one({"campaign_id": neighbour.id})["_id"]
     mongo.database()["campaigns"].update_one({"_id": target.id}, {"$push": {"quest_ids": stolen}})
-    job = jobs.request_deletion(kind="campaign", target_id=target.id)  # not committed: no worker runs it
+    job = request_deletion("campaign", target.id)  # not committed: no worker runs it
 
     run_steps(job, STEPS)
 
@@ -35,7 +36,7 @@ def test_a_legacy_array_naming_another_campaigns_child_does_not_take_it(rng):
 
 def test_a_job_cancelled_before_deleting_anything_shows_the_campaign_again(rng):
     target = create_campaign(CampaignSpec(name="Changed my mind"), rng)
-    job = jobs.request_deletion(kind="campaign", target_id=target.id)
+    job = request_deletion("campaign", target.id)
     run_steps(job, ["validate"])
     assert mongo.database()["campaigns"].find_one({"_id": mongo.key_candidates(target.id)[0]})["status"] == "deleting"
 

@@ -4,7 +4,7 @@ import pytest
 from bson import ObjectId
 
 from campaigns.plan import CAMPAIGN_PLAN
-from deletion_console.engine.plan import STORE_STEPS
+from deletion_console.engine.plan import get_plan
 from deletion_console.seeding import campaigns as seeding
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_campaigns, create_players
 from deletion_console.stores import graph, mongo, sql
@@ -179,5 +179,5 @@ def test_create_campaign_creates_the_players_it_needs_and_never_duplicates_them(
 def test_counts_are_keyed_like_the_campaign_plan(rng):
     seeded = create_campaign(CampaignSpec(name="Keys"), rng)
 
-    for store in STORE_STEPS:
+    for store in (step.name for step in get_plan("campaign").deletion_steps):
         assert list(seeded.counts[store]) == [item.entity for item in CAMPAIGN_PLAN.items(store)]

@@ -17,7 +17,7 @@ from deletion_console.seeding.schema import CONTRACT_TABLES
 from deletion_console.stores import graph, mongo, sql
 from tests.fixtures.stores import reset_stores
 
-SIZES = {"seed": 7, "campaigns": 6, "large_events": 500, "tenants": 2}
+SIZES = {"seed": 7, "campaigns": 6, "large_events": 500, "tenants": 2, "large_tenant_rows": 30}
 EXTERNAL_COLLECTIONS = {"external_data_cache", "api_key_usage", "external_api_logs"}
 ID_ARRAYS = ("quest_ids", "place_ids", "scene_ids", "npc_ids", "item_ids")
 CHILD_COLLECTIONS = ("quests", "places", "scenes", "npcs", "items")
@@ -157,12 +157,12 @@ def test_every_tenant_has_data_in_every_table_collection_and_graph_label(summary
         tables = {
             name.split(".")[1]: tenant_rows(name, tenant.id) for name in CONTRACT_TABLES if name not in CAMPAIGN_TABLES
         }
-        assert tables == tenant.counts["postgres"]
+        assert tables == tenant.store_counts["postgres"]
         documents = {
             c: mongo.database(settings.MONGODB_EXTERNAL_DB)[c].count_documents({"tenant_id": tenant.id})
             for c in EXTERNAL_COLLECTIONS
         }
-        assert documents == tenant.counts["mongodb"]
+        assert documents == tenant.store_counts["mongodb"]
         graph_counts = {
             "BUYS_FROM": graph.read_value(
                 "MATCH (:Tenant {id: $t})-[r:BUYS_FROM]->(:Supplier) RETURN count(r)", t=tenant.id
@@ -173,8 +173,8 @@ def test_every_tenant_has_data_in_every_table_collection_and_graph_label(summary
             ),
             "Tenant": graph.read_value("MATCH (n:Tenant {id: $t}) RETURN count(n)", t=tenant.id),
         }
-        assert graph_counts == tenant.counts["neo4j"]
-        assert all(count > 0 for store in tenant.counts.values() for count in store.values())
+        assert graph_counts == tenant.store_counts["neo4j"]
+        assert all(count > 0 for store in tenant.store_counts.values() for count in store.values())
     stocked = graph.read_value("MATCH (:Location)-[:STOCKS]->(p:Product) RETURN count(DISTINCT p)")
     assert stocked == summary.counts["neo4j"]["Product"]
 

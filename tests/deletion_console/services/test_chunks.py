@@ -7,8 +7,8 @@ import pytest
 
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.services import jobs
 from tests.deletion_console.services.test_failures import seed_with_neighbours, step_underway, wait_until
+from tests.factories import request_deletion
 from tests.fixtures import dumps
 from tests.fixtures.worker import WorkerProcess, flush_broker, wait_for_job
 
@@ -57,10 +57,10 @@ def test_a_small_job_queued_behind_a_large_one_finishes_first_on_a_one_process_w
     own_worker("fair", extra_env=SHORT_CHUNKS, processes=1)
     before, large = seed_with_neighbours(rng, events=15_000)
     small = create_campaign(CampaignSpec(name="Small", children=2, events=10), rng)
-    large_job = jobs.request_deletion(kind="campaign", target_id=large.id)
+    large_job = request_deletion("campaign", large.id)
     wait_until(step_underway(large_job.pk, "mongodb"), what="the large job's mongodb step to be underway")
 
-    small_job = jobs.request_deletion(kind="campaign", target_id=small.id)
+    small_job = request_deletion("campaign", small.id)
     small_done = wait_for_job(small_job.pk, timeout=60)
 
     assert small_done.status == JobStatus.SUCCEEDED, small_done.error
@@ -81,7 +81,7 @@ def test_a_chunk_lost_with_its_killed_worker_is_redelivered_by_the_broker_withou
     }
     first = own_worker("doomed", extra_env=redelivery)
     before, target = seed_with_neighbours(rng, events=15_000)
-    job = jobs.request_deletion(kind="campaign", target_id=target.id)
+    job = request_deletion("campaign", target.id)
     wait_until(step_underway(job.pk, "mongodb"), what="the mongodb step to be underway")
 
     first.kill()
@@ -101,7 +101,7 @@ def test_a_chunk_lost_with_its_killed_worker_is_redelivered_by_the_broker_withou
 def test_every_batch_a_job_deleted_is_in_its_audit_trail(own_worker, rng):
     own_worker("audit", extra_env=SHORT_CHUNKS)
     before, target = seed_with_neighbours(rng, events=3_000, new_format=False)
-    job = jobs.request_deletion(kind="campaign", target_id=target.id)
+    job = request_deletion("campaign", target.id)
 
     done = wait_for_job(job.pk, timeout=120)
 

@@ -11,14 +11,14 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from kombu import Connection, Queue
 
-from deletion_console.engine.plan import STEPS, STORE_STEPS, get_plan
+from deletion_console.engine.plan import get_plan
 from deletion_console.engine.scope import JobScope
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
 from deletion_console.services import announce, execution, jobs, progress
-from deletion_console.services.context import Chunk
 from deletion_console.services.preview import preview
 from deletion_console.services.progress import group_name
+from tests.factories import STEPS, chunk_of, request_deletion
 from tests.fixtures import dumps
 from tests.fixtures.worker import wait_for_job
 
@@ -55,7 +55,7 @@ def poll(fetch, timeout=5.0):
 
 
 def delete(campaign_id) -> DeletionJob:
-    job = jobs.request_deletion(kind="campaign", target_id=campaign_id)
+    job = request_deletion("campaign", campaign_id)
     return wait_for_job(job.pk)
 
 
@@ -112,14 +112,14 @@ def rerun_step(job, step: str) -> None:
     """Do a step's work again on a finished job: every unit, though the job refuses to record it."""
     job = DeletionJob.objects.get(pk=job.pk)
     plan = get_plan(job.kind)
-    if step in STORE_STEPS:
+    if step not in execution.UNITS:
         for item in plan.items(step):
             position = None
-            while (position := item.delete_batch(JobScope(job), position, 1_000, 0).resume_at) is not None:
+            while (position := item.delete_batch(JobScope(job, plan), position, 1_000, 0).resume_at) is not None:
                 pass
         return
     with contextlib.suppress(progress.Superseded):
-        execution.UNITS[step](Chunk(job=job, plan=plan, step=step, run=job.run, chunk=job.chunk, attempt=1))
+        execution.UNITS[step](chunk_of(job, step))
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -140,7 +140,7 @@ def test_two_campaigns_deleted_at_once_are_both_complete_and_isolated(rng):
     first = create_campaign(CampaignSpec(name="First", players=PLAYERS[:2], events=300), rng)
     second = create_campaign(CampaignSpec(name="Second", new_format=False, players=PLAYERS[1:3], events=300), rng)
 
-    started = [jobs.request_deletion(kind="campaign", target_id=c.id) for c in (first, second)]
+    started = [request_deletion("campaign", c.id) for c in (first, second)]
     finished = [wait_for_job(job.pk) for job in started]
 
     assert [job.status for job in finished] == [JobStatus.SUCCEEDED] * 2
@@ -156,7 +156,7 @@ def test_simultaneous_requests_for_one_campaign_yield_one_job(rng):
     def request():
         barrier.wait()
         try:
-            outcomes.append(jobs.request_deletion(kind="campaign", target_id=target.id).pk)
+            outcomes.append(request_deletion("campaign", target.id).pk)
         except jobs.ActiveJobExists as exc:
             outcomes.append(("refused", exc.job.pk))
         finally:
@@ -192,7 +192,7 @@ def test_progress_messages_have_increasing_sequence_numbers_and_end_with_the_fin
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     with transaction.atomic():  # the chain is enqueued on commit, after the test has joined the group
-        job = jobs.request_deletion(kind="campaign", target_id=target.id)
+        job = request_deletion("campaign", target.id)
         async_to_sync(layer.group_add)(group_name(job.pk), channel)
     wait_for_job(job.pk)
 

@@ -14,6 +14,7 @@ from deletion_console.models import CollectedId, JobEvent, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
 from deletion_console.services import jobs
 from deletion_console.stores import mongo
+from tests.factories import request_deletion
 from tests.fixtures import dumps
 from tests.fixtures.worker import WorkerProcess, wait_for_job
 
@@ -72,7 +73,7 @@ def seed_with_neighbours(rng, **target):
 
 def test_neo4j_stopped_mid_step_fails_after_three_growing_retries_then_resumes_to_zero_residue(exclusive_worker, rng):
     before, target = seed_with_neighbours(rng, children=60, events=50)
-    job = jobs.request_deletion(kind="campaign", target_id=target.id)
+    job = request_deletion("campaign", target.id)
     wait_until(step_underway(job.pk, "neo4j"), what="the neo4j step to be underway")
 
     stack("down", "neo4j")
@@ -107,7 +108,7 @@ def test_neo4j_stopped_mid_step_fails_after_three_growing_retries_then_resumes_t
 
 def test_worker_killed_mid_mongodb_step_is_recovered_by_the_watchdog_with_no_manual_step(exclusive_worker, rng):
     before, target = seed_with_neighbours(rng, events=12_000)
-    job = jobs.request_deletion(kind="campaign", target_id=target.id)
+    job = request_deletion("campaign", target.id)
     wait_until(step_underway(job.pk, "mongodb"), what="the mongodb step to be underway")
 
     exclusive_worker.kill()
@@ -123,7 +124,7 @@ def test_worker_killed_mid_mongodb_step_is_recovered_by_the_watchdog_with_no_man
 
 def test_cancel_during_mongodb_step_stops_within_one_batch_and_counts_what_is_gone(exclusive_worker, rng):
     _, target = seed_with_neighbours(rng, events=12_000)
-    job = jobs.request_deletion(kind="campaign", target_id=target.id)
+    job = request_deletion("campaign", target.id)
     wait_until(step_underway(job.pk, "mongodb"), what="the mongodb step to be underway")
 
     jobs.cancel(job.pk)
@@ -144,7 +145,7 @@ def test_cancel_during_mongodb_step_stops_within_one_batch_and_counts_what_is_go
 def test_non_transient_error_fails_at_once_with_its_reason_and_no_retries(celery_worker, rng):
     target = create_campaign(CampaignSpec(name="Malformed"), rng)
     with transaction.atomic():
-        job = jobs.request_deletion(kind="campaign", target_id=target.id)
+        job = request_deletion("campaign", target.id)
         CollectedId.objects.create(job=job, entity="quests", value="not-an-object-id", is_object_id=True)
 
     failed = wait_for_job(job.pk)

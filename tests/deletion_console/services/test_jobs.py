@@ -7,11 +7,10 @@ import pytest
 from deletion_console.models import DeletionJob, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from deletion_console.services import jobs
+from tests.factories import request_deletion
 from tests.fixtures.worker import ROOT, console_database_url
 
-REQUEST = (
-    "from deletion_console.services import jobs; print(jobs.request_deletion(kind='campaign', target_id='{id}').pk)"
-)
+REQUEST = "from tests.factories import request_deletion; print(request_deletion('campaign', '{id}').pk)"
 
 
 @pytest.mark.usefixtures("clean_stores", "transactional_db")
@@ -37,4 +36,4 @@ def test_a_job_whose_chain_cannot_be_queued_fails_with_a_reason_and_can_be_resum
 @pytest.mark.django_db
 def test_unknown_kind_is_refused_with_the_known_kinds():
     with pytest.raises(LookupError, match="known kinds: campaign, tenant"):
-        jobs.request_deletion(kind="planet", target_id="x")
+        request_deletion("planet", "x")

@@ -10,7 +10,7 @@ from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from deletion_console.services import execution, jobs, progress
 from deletion_console.stores import errors, mongo
-from tests.factories import DeletionJobFactory, chunk_of, failed_job, running_job
+from tests.factories import DeletionJobFactory, chunk_of, failed_job, request_deletion, running_job
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def test_a_superseded_run_cannot_move_the_job_on():
     DeletionJob.objects.filter(pk=job.pk).update(run=job.run + 1)
 
     with pytest.raises(progress.Superseded):
-        progress.finish_step(ctx, 1.0, "neo4j")
+        progress.finish_step(ctx, 1.0)
 
     assert DeletionJob.objects.get(pk=job.pk).current_step == "mongodb"
 
@@ -32,7 +32,7 @@ def test_the_last_batch_of_a_superseded_run_is_counted_and_audited_but_moves_no_
     DeletionJob.objects.filter(pk=job.pk).update(run=job.run + 1)
 
     with pytest.raises(progress.Superseded):
-        progress.record_batch(ctx, store="mongodb", entity="campaign_events", deleted=500, cursor={"item": 5})
+        progress.record_batch(ctx, entity="campaign_events", deleted=500, cursor={"item": 5})
 
     after = DeletionJob.objects.get(pk=job.pk)
     assert after.total_deleted == job.total_deleted + 500
@@ -46,7 +46,7 @@ def test_a_redelivered_message_for_a_step_finished_in_this_run_does_nothing():
     steps = {**job.steps, "mongodb": {"state": "done", "run": job.run}}
     DeletionJob.objects.filter(pk=job.pk).update(steps=steps)
 
-    outcome = execution.run_chunk(job_id=job.pk, step="mongodb", run=job.run, chunk=job.chunk)
+    outcome = execution.run_chunk(job_id=job.pk, step="mongodb", run=job.run, chunk=1)
 
     assert outcome == execution.Outcome.STOP
     assert not JobEvent.objects.filter(job=job, step="mongodb", kind="started").exists()
@@ -54,9 +54,10 @@ def test_a_redelivered_message_for_a_step_finished_in_this_run_does_nothing():
 
 def test_a_redelivered_message_for_a_chunk_whose_successor_is_queued_does_nothing():
     job = running_job(step="mongodb")
-    DeletionJob.objects.filter(pk=job.pk).update(chunk=job.chunk + 1)
+    steps = {**job.steps, "mongodb": {**job.steps["mongodb"], "chunk": 2}}
+    DeletionJob.objects.filter(pk=job.pk).update(steps=steps, chunk=2)
 
-    outcome = execution.run_chunk(job_id=job.pk, step="mongodb", run=job.run, chunk=job.chunk)
+    outcome = execution.run_chunk(job_id=job.pk, step="mongodb", run=job.run, chunk=1)
 
     assert outcome == execution.Outcome.STOP
     assert not JobEvent.objects.filter(job=job, step="mongodb", kind="started").exists()
@@ -126,7 +127,7 @@ def test_errors_of_the_console_database_are_retried_like_store_errors():
 @pytest.mark.usefixtures("clean_stores")
 def test_a_child_written_after_the_collect_step_is_deleted_and_verified_too(rng, settings):
     target = create_campaign(CampaignSpec(name="Late child"), rng)
-    job = jobs.request_deletion(kind="campaign", target_id=target.id)  # no commit: no worker runs it
+    job = request_deletion("campaign", target.id)  # no commit: no worker runs it
     for step in ("validate", "collect"):
         assert execution.run_step(job.pk, step) == execution.Outcome.NEXT
     mongo.database()["quests"].insert_one({"_id": "late-quest", "name": "Late", "campaign_id": target.id})

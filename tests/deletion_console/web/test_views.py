@@ -18,7 +18,7 @@ def dana(client):
 
 
 def _status_url(job):
-    return reverse("campaigns:status", args=[job.pk])
+    return reverse("jobs:progress", args=[job.pk])
 
 
 # -- progress page ------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ def test_counters_follow_the_plan_order_not_the_databases_key_order(client, dana
     html = client.get(_status_url(job)).content.decode()
 
     rows = [
-        html.index(f'data-store="{store}" data-entity="{entity}"')
+        html.index(f'data-step="{store}" data-entity="{entity}"')
         for store, entity in [
             ("mongodb", "campaign_events"),
             ("mongodb", "items"),

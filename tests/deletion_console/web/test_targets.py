@@ -32,21 +32,21 @@ def viewer_client(client):
 
 
 def _delete_url(campaign_id):
-    return reverse("campaigns:delete", args=[campaign_id])
+    return reverse("targets:delete", args=["campaigns", campaign_id])
 
 
 # -- list ---------------------------------------------------------------------------------------
 
 
 def test_list_sends_anonymous_users_to_sign_in(client):
-    response = client.get(reverse("campaigns:list"))
+    response = client.get(reverse("targets:list", args=["campaigns"]))
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
 
 
 def test_list_shows_campaigns_and_delete_buttons_to_deleters(deleter_client, campaign):
-    response = deleter_client.get(reverse("campaigns:list"))
+    response = deleter_client.get(reverse("targets:list", args=["campaigns"]))
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -55,7 +55,7 @@ def test_list_shows_campaigns_and_delete_buttons_to_deleters(deleter_client, cam
 
 
 def test_list_has_no_delete_button_without_the_permission(viewer_client, campaign):
-    response = viewer_client.get(reverse("campaigns:list"))
+    response = viewer_client.get(reverse("targets:list", args=["campaigns"]))
 
     assert response.status_code == 200
     assert "Tomb of Ash" in response.content.decode()
@@ -66,7 +66,7 @@ def test_list_has_no_delete_button_without_the_permission(viewer_client, campaig
 def test_list_searches_by_name(deleter_client, campaign, rng):
     create_campaign(CampaignSpec(name="Harbour Town", events=0), rng)
 
-    html = deleter_client.get(reverse("campaigns:list"), {"q": "tomb"}).content.decode()
+    html = deleter_client.get(reverse("targets:list", args=["campaigns"]), {"q": "tomb"}).content.decode()
 
     assert "Tomb of Ash" in html and "Harbour Town" not in html
 
@@ -74,10 +74,10 @@ def test_list_searches_by_name(deleter_client, campaign, rng):
 def test_list_shows_a_campaign_being_deleted_with_a_link_to_its_job(deleter_client, campaign):
     job = DeletionJobFactory(target_id=campaign.id, target_label="Tomb of Ash", status=JobStatus.RUNNING)
 
-    html = deleter_client.get(reverse("campaigns:list")).content.decode()
+    html = deleter_client.get(reverse("targets:list", args=["campaigns"])).content.decode()
 
     assert "Being deleted" in html
-    assert reverse("campaigns:status", args=[job.pk]) in html
+    assert reverse("jobs:progress", args=[job.pk]) in html
     assert _delete_url(campaign.id) not in html
 
 
@@ -119,7 +119,7 @@ def test_the_right_name_creates_the_job_and_redirects_to_its_progress_page(delet
 
     job = DeletionJob.objects.get()
     assert response.status_code == 302
-    assert response.url == reverse("campaigns:status", args=[job.pk])
+    assert response.url == reverse("jobs:progress", args=[job.pk])
     assert (job.kind, job.target_id, job.target_label) == ("campaign", campaign.id, "Tomb of Ash")
     assert job.requested_by.username == "dana"
     assert job.preview == campaign.counts
@@ -133,7 +133,7 @@ def test_counts_that_changed_since_the_page_was_shown_are_shown_again_and_nothin
 
     assert response.status_code == 400
     html = response.content.decode()
-    assert "has changed since this page was opened" in html
+    assert "has changed since it was previewed" in html
     assert f"{campaign.counts['mongodb']['campaign_events'] + 1:,}" in html
     assert not DeletionJob.objects.exists()
     deleter_client.post(_delete_url(campaign.id), confirmation(campaign, "Tomb of Ash"))
@@ -157,7 +157,7 @@ def test_a_campaign_with_a_running_job_redirects_to_that_job_with_a_message(dele
         deleter_client.get(_delete_url(campaign.id), follow=True),
         deleter_client.post(_delete_url(campaign.id), {"confirm_name": "Tomb of Ash"}, follow=True),
     ):
-        assert response.redirect_chain[0] == (reverse("campaigns:status", args=[job.pk]), 302)
+        assert response.redirect_chain[0] == (reverse("jobs:progress", args=[job.pk]), 302)
         assert "already running" in response.content.decode()
     assert DeletionJob.objects.count() == 1
 

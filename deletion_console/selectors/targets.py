@@ -1,0 +1,41 @@
+"""What every kind's target list shares: a page of rows, each with its deletion job.
+
+A kind's list selector (named by its plan's Listing) returns a TargetPage of rows that have an
+`id`, a `label`, the `cells` its Listing's columns name, and `is_deleting`; the page and the
+template are the same for every kind.
+"""
+
+from dataclasses import dataclass, field
+
+from deletion_console.models import DeletionJob
+from deletion_console.selectors.jobs import active_jobs_by_target
+
+
+@dataclass
+class TargetPage:
+    rows: list
+    has_next: bool
+    has_previous: bool = False
+    query: str = ""
+    matched_id: bool = False
+    next_cursor: str = ""
+    previous_cursor: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def attach_jobs(kind: str, rows: list) -> list:
+    """Each row's active job, or for one left hidden ("deleting") by an ended job, that job."""
+    jobs = active_jobs_by_target(kind, [row.id for row in rows])
+    orphaned = [row.id for row in rows if row.is_deleting and row.id not in jobs]
+    if orphaned:
+        jobs = {**latest_jobs_by_target(kind, orphaned), **jobs}
+    for row in rows:
+        row.job = jobs.get(row.id)
+    return rows
+
+
+def latest_jobs_by_target(kind: str, target_ids) -> dict[str, DeletionJob]:
+    latest: dict[str, DeletionJob] = {}
+    for job in DeletionJob.objects.filter(kind=kind, target_id__in=list(target_ids)).order_by("-created_at"):
+        latest.setdefault(job.target_id, job)
+    return latest

@@ -1,0 +1,33 @@
+from django import forms
+
+from deletion_console.services.confirmation import sign_preview
+from deletion_console.services.preview import Preview
+
+
+class TargetSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, strip=True, label="Search by name or id")
+    after = forms.CharField(required=False, max_length=300)
+    before = forms.CharField(required=False, max_length=300)
+
+
+class ConfirmDeletionForm(forms.Form):
+    """What the person typed, and the signed preview they were shown. Whether that lets the
+    deletion start is the service's decision (services.jobs.check_request), not the form's."""
+
+    confirm_name = forms.CharField(
+        max_length=255,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}),
+    )
+    shown = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, preview: Preview, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["confirm_name"].label = f"Type the {preview.noun}'s name to confirm"
+        self.fields["shown"].initial = sign_preview(preview)
+
+    def show_again(self, preview: Preview, message: str) -> None:
+        """The page comes back with the current counts, and a signature of those."""
+        self.data = self.data.copy()
+        self.data["shown"] = sign_preview(preview)
+        self.add_error(None, message)

@@ -1,0 +1,117 @@
+"""The target pages of every kind: the list and the confirm page that requests a deletion.
+
+One view each, for every kind: what differs (the noun, where the list comes from, its columns,
+how the preview groups) is read from the kind's plan. Thin: reads through the plan's list
+selector and services.preview, the write through services.jobs.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from deletion_console.engine.plan import UnknownKind, listing_page, plan_for_section
+from deletion_console.permissions import can_request_deletion, deletion_permission_required
+from deletion_console.selectors.jobs import active_job_for
+from deletion_console.services import jobs as job_services
+from deletion_console.services.preview import preview
+from deletion_console.stores import errors
+from deletion_console.web.forms import ConfirmDeletionForm, TargetSearchForm
+from deletion_console.web.presenters import grouped, progress_url, store_sentence, store_totals
+
+
+def _plan(section: str):
+    try:
+        return plan_for_section(section)
+    except UnknownKind:
+        raise Http404(f"No such page: /{section}/") from None
+
+
+def _store_unavailable(request, exc, template, context):
+    # A store that is down is worth a readable page, not a server error.
+    context["store_error"] = errors.describe(exc)
+    return render(request, template, context, status=503)
+
+
+@login_required
+def target_list(request, section):
+    plan = _plan(section)
+    form = TargetSearchForm(request.GET or None)
+    query, after, before = "", "", ""
+    if form.is_valid():
+        query, after, before = (form.cleaned_data[name] or "" for name in ("q", "after", "before"))
+    context = {"plan": plan, "form": form, "query": query, "can_delete": can_request_deletion(request.user)}
+    try:
+        page = listing_page(plan)(query=query, after=after, before=before)
+    except Exception as exc:
+        if not errors.is_transient(exc):
+            raise
+        return _store_unavailable(request, exc, "targets/list.html", context)
+    for row in page.rows:
+        row.job_url = progress_url(row.job) if row.job else ""
+        row.values = [(column, row.cells.get(column.key)) for column in plan.listing.columns]
+    context["page"] = page
+    return render(request, "targets/list.html", context)
+
+
+def _redirect_to_running(request, job):
+    messages.warning(request, f"A deletion of “{job.target_label or job.target_id}” is already {job.status}.")
+    return redirect(progress_url(job))
+
+
+@deletion_permission_required
+def target_delete(request, section, target_id):
+    plan = _plan(section)
+    running = active_job_for(plan.kind, target_id)
+    if running is not None:
+        return _redirect_to_running(request, running)
+    try:
+        current = preview(plan.kind, target_id)
+    except Exception as exc:
+        if not errors.is_transient(exc):
+            raise
+        return _store_unavailable(request, exc, "targets/confirm.html", {"plan": plan, "target_id": target_id})
+    form = ConfirmDeletionForm(request.POST or None, preview=current)
+    if request.method == "POST" and form.is_valid():
+        confirmation = job_services.Confirmation(form.cleaned_data["confirm_name"], form.cleaned_data["shown"] or "")
+        try:
+            job = job_services.request_deletion(
+                kind=plan.kind, target_id=current.target_id, confirmation=confirmation, user=request.user
+            )
+        except job_services.ActiveJobExists as exc:
+            return _redirect_to_running(request, exc.job)
+        except job_services.TargetNotFound as exc:
+            raise Http404(str(exc)) from None
+        except job_services.NameMismatch as exc:
+            form.add_error("confirm_name", str(exc))
+        except job_services.PreviewChanged as exc:
+            current = exc.current
+            form.show_again(current, str(exc))
+        except job_services.DeletionRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Deletion of “{current.label}” requested.")
+            return redirect(progress_url(job))
+    elif not current.exists and request.method != "POST":
+        # A target that is gone is shown only if the service would take a request for it (an
+        # earlier job deleted it, and a second run removes whatever is left).
+        try:
+            job_services.check_request(
+                kind=plan.kind, target_id=target_id, confirmation=job_services.Confirmation(current.label)
+            )
+        except job_services.TargetNotFound as exc:
+            raise Http404(str(exc)) from None
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "targets/confirm.html", _confirm_context(plan, current, form), status=status)
+
+
+def _confirm_context(plan, current, form) -> dict:
+    return {
+        "plan": plan,
+        "preview": current,
+        "groups": grouped(plan.kind, current.counts),
+        "store_totals": store_totals(plan.kind, current.counts),
+        "stores_sentence": store_sentence(plan),
+        "form": form,
+        "target_id": current.target_id,
+    }
