@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 from deletion_console.engine.plan import STEPS, STORE_LABELS
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.permissions import REQUEST_DELETION
+from deletion_console.selectors.audit import verify_chain
 from deletion_console.selectors.jobs import jobs_needing_attention, stale_before
 from deletion_console.services import jobs as job_services
 from deletion_console.web.presenters import in_plan_order, progress_url
@@ -101,6 +102,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("id", "kind", "target_id", "target_label", "status", "page_link", "requested_by")}),
         ("Progress", {"fields": ("current_step", "progress_display", "steps_display", "counts_display")}),
         ("Outcome", {"fields": ("error", "warnings_display", "residue_display")}),
+        ("Audit trail", {"fields": ("audit_chain_display",)}),
         ("Times", {"fields": ("created_at", "started_at", "finished_at", "heartbeat_at")}),
         ("Bookkeeping", {"classes": ("collapse",), "fields": ("run", "attempt", "seq", "cancel_requested")}),
     )
@@ -119,6 +121,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "error",
         "warnings_display",
         "residue_display",
+        "audit_chain_display",
         "created_at",
         "started_at",
         "finished_at",
@@ -179,6 +182,12 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="residue found by verify")
     def residue_display(self, job):
         return _counts_table(job.kind, job.residue)
+
+    @admin.display(description="hash chain")
+    def audit_chain_display(self, job):
+        report = verify_chain(job.pk)
+        state, css = ("Intact", "chain-intact") if report.intact else ("Broken", "chain-broken")
+        return format_html('<strong class="{}">{}</strong> — {}', css, state, report.detail())
 
     @admin.display(description="warnings")
     def warnings_display(self, job):
