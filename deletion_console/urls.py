@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from deletion_console import views
+from deletion_console.web import certificate_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,4 +12,5 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("jobs/", include("deletion_console.web.urls")),
     path("api/", include("deletion_console.api.urls")),
+    path("certificates/public-key.pem", certificate_views.public_key, name="certificate-public-key"),
 ]
