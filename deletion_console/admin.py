@@ -6,6 +6,7 @@ changes or deletes either. The one write is the "resume" action, which goes thro
 
 from django.contrib import admin, messages
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
@@ -102,7 +103,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("id", "kind", "target_id", "target_label", "status", "page_link", "requested_by")}),
         ("Progress", {"fields": ("current_step", "progress_display", "steps_display", "counts_display")}),
         ("Outcome", {"fields": ("error", "warnings_display", "residue_display")}),
-        ("Audit trail", {"fields": ("audit_chain_display",)}),
+        ("Audit trail", {"fields": ("audit_chain_display", "certificate_link")}),
         ("Times", {"fields": ("created_at", "started_at", "finished_at", "heartbeat_at")}),
         ("Bookkeeping", {"classes": ("collapse",), "fields": ("run", "attempt", "seq", "cancel_requested")}),
     )
@@ -122,6 +123,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "warnings_display",
         "residue_display",
         "audit_chain_display",
+        "certificate_link",
         "created_at",
         "started_at",
         "finished_at",
@@ -188,6 +190,13 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         report = verify_chain(job.pk)
         state, css = ("Intact", "chain-intact") if report.intact else ("Broken", "chain-broken")
         return format_html('<strong class="{}">{}</strong> — {}', css, state, report.detail())
+
+    @admin.display(description="deletion certificate")
+    def certificate_link(self, job):
+        if job.status != JobStatus.SUCCEEDED:
+            return "— (issued once the deletion has succeeded)"
+        page, document = (reverse(name, args=[job.pk]) for name in ("jobs:certificate", "jobs:certificate-json"))
+        return format_html('<a href="{}">Open the certificate</a> · <a href="{}">JSON</a>', page, document)
 
     @admin.display(description="warnings")
     def warnings_display(self, job):

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.deletion_console.selectors.test_audit import raw_sql, trail
-from tests.factories import UserFactory
+from tests.factories import UserFactory, failed_job, succeeded_job
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +40,10 @@ def test_the_job_page_shows_a_tampered_chain_as_broken_and_where(client, superus
     assert '<strong class="chain-broken">Broken</strong>' in html
     assert f"at event 2 of 5 (id {events[1].pk})" in html
     assert 'name="_save"' not in html  # still read-only
+
+
+def test_a_succeeded_job_links_to_its_certificate_and_others_say_when_they_get_one(client, superuser):
+    done, broken = succeeded_job(), failed_job()
+
+    assert reverse("jobs:certificate-json", args=[done.pk]) in job_page(client, done.pk)
+    assert "issued once the deletion has succeeded" in job_page(client, broken.pk)
