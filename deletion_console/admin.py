@@ -6,11 +6,13 @@ changes or deletes either. The one write is the "resume" action, which goes thro
 
 from django.contrib import admin, messages
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from deletion_console.models import DeletionJob, JobEvent
+from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.permissions import REQUEST_DELETION
+from deletion_console.selectors.audit import verify_chain
 from deletion_console.selectors.jobs import jobs_needing_attention, stale_before
 from deletion_console.services import jobs as job_services
 from deletion_console.web.presenters import in_plan_order, progress_url, step_names
@@ -100,6 +102,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("id", "kind", "target_id", "target_label", "status", "page_link", "requested_by")}),
         ("Progress", {"fields": ("current_step", "progress_display", "steps_display", "counts_display")}),
         ("Outcome", {"fields": ("error", "warnings_display", "residue_display")}),
+        ("Audit trail", {"fields": ("audit_chain_display", "certificate_link")}),
         ("Times", {"fields": ("created_at", "started_at", "finished_at", "heartbeat_at")}),
         ("Bookkeeping", {"classes": ("collapse",), "fields": ("run", "chunk", "seq", "cancel_requested")}),
     )
@@ -118,6 +121,8 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "error",
         "warnings_display",
         "residue_display",
+        "audit_chain_display",
+        "certificate_link",
         "created_at",
         "started_at",
         "finished_at",
@@ -178,6 +183,19 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="residue found by verify")
     def residue_display(self, job):
         return _counts_table(job.kind, job.residue)
+
+    @admin.display(description="hash chain")
+    def audit_chain_display(self, job):
+        report = verify_chain(job.pk)
+        state, css = ("Intact", "chain-intact") if report.intact else ("Broken", "chain-broken")
+        return format_html('<strong class="{}">{}</strong> — {}', css, state, report.detail())
+
+    @admin.display(description="deletion certificate")
+    def certificate_link(self, job):
+        if job.status != JobStatus.SUCCEEDED:
+            return "— (issued once the deletion has succeeded)"
+        page, document = (reverse(name, args=[job.pk]) for name in ("jobs:certificate", "jobs:certificate-json"))
+        return format_html('<a href="{}">Open the certificate</a> · <a href="{}">JSON</a>', page, document)
 
     @admin.display(description="warnings")
     def warnings_display(self, job):

@@ -1,8 +1,11 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
+
+from deletion_console import audit_chain
 
 
 class JobStatus(models.TextChoices):
@@ -123,6 +126,9 @@ class JobEventQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("Job events are append-only.")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        raise AppendOnlyError("Job events are appended one at a time: each one's hash covers the one before.")
+
 
 class JobEvent(models.Model):
     """Append-only audit trail of a job: every step transition, batch, retry and failure."""
@@ -135,7 +141,11 @@ class JobEvent(models.Model):
     attempt = models.PositiveIntegerField(default=1)
     seconds = models.FloatField(null=True, blank=True)
     message = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set before the insert (not by auto_now_add, which sets it during it) because the hash covers it.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The tamper-evident chain: hash = SHA-256(prev_hash + this event's canonical content).
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     objects = JobEventQuerySet.as_manager()
 
@@ -148,7 +158,16 @@ class JobEvent(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("Job events are append-only.")
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            # Callers append while holding the job's row lock already; taking it here as well
+            # keeps the chain linear for one that does not, as two events linked to the same
+            # predecessor would read as tampering.
+            list(DeletionJob.objects.select_for_update().filter(pk=self.job_id).values_list("pk"))
+            last = JobEvent.objects.filter(job_id=self.job_id).order_by("-id").values_list("hash", flat=True).first()
+            self.created_at = self.created_at or timezone.now()
+            self.prev_hash = last or audit_chain.GENESIS
+            self.hash = audit_chain.link(self.prev_hash, audit_chain.event_content(self))
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Job events are append-only.")

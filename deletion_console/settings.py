@@ -170,6 +170,11 @@ DELETION_HEARTBEAT_STALE_SECONDS = env_int("DELETION_HEARTBEAT_STALE_SECONDS", 1
 DELETION_MAX_RETRIES = env_int("DELETION_MAX_RETRIES", 3)
 DELETION_RETRY_BASE_SECONDS = float(env("DELETION_RETRY_BASE_SECONDS", "1"))
 
+# Deletion certificates are signed with this Ed25519 key: the base64 of its 32-byte seed. Without
+# it, DEBUG derives a development key from SECRET_KEY (certificates say so) and production
+# refuses to issue certificates.
+DELETION_CERTIFICATE_KEY = env("DELETION_CERTIFICATE_KEY", "")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deletion_console.web import views
+from deletion_console.web import certificate_views, views
 
 app_name = "jobs"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("<uuid:job_id>/", views.job_progress, name="progress"),
     path("<uuid:job_id>/cancel/", views.cancel, name="cancel"),
     path("<uuid:job_id>/resume/", views.resume, name="resume"),
+    path("<uuid:job_id>/certificate/", certificate_views.certificate_page, name="certificate"),
+    path("<uuid:job_id>/certificate.json", certificate_views.certificate_json, name="certificate-json"),
 ]
