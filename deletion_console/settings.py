@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files straight after the security headers, before sessions touch the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "deletion_console.middleware.LogContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -205,11 +206,22 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # by `collectstatic` (the Docker image does it at build time).
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / ".devstack" / "staticfiles")
 
+# One JSON object a line (the default: what log shippers parse) or a line for a terminal
+# (`make run`); either way with the job fields bound by deletion_console.logcontext.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"job_context": {"()": "deletion_console.logcontext.JobContextFilter"}},
+    "formatters": {
+        "json": {"()": "deletion_console.logformat.JsonFormatter"},
+        "console": {"()": "deletion_console.logformat.ConsoleFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["job_context"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"neo4j": {"level": "WARNING"}, "pymongo": {"level": "WARNING"}},
 }

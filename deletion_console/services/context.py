@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from deletion_console import logcontext
 from deletion_console.engine.plan import Plan
 from deletion_console.models import TERMINAL_STATUSES, DeletionJob
 
@@ -14,6 +15,11 @@ class Chunk:
     run: int
     chunk: int
     attempt: int
+
+    def __post_init__(self):
+        # A chunk's context is built right after it reads the job: from here on its log lines
+        # carry the job's kind, target and attempt as well as what the task was given.
+        logcontext.bind_job(self.job, attempt=self.attempt)
 
     @property
     def cursor(self) -> dict:
