@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from deletion_console import views
+from deletion_console.monitoring.views import metrics
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,6 +10,7 @@ urlpatterns = [
     path("health/", views.health_ready, name="health"),
     path("health/live/", views.health_live, name="health-live"),
     path("health/ready/", views.health_ready, name="health-ready"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("campaigns/", include("campaigns.urls")),
