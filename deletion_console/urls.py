@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from deletion_console import views
 from deletion_console.monitoring.views import metrics
+from deletion_console.web.dashboard import dashboard
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,5 +16,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("jobs/", include("deletion_console.web.urls")),
+    path("dashboard/", dashboard, name="dashboard"),
     path("api/", include("deletion_console.api.urls")),
 ]
