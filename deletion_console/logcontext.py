@@ -34,6 +34,16 @@ def bound(**fields):
         close_scope(token)
 
 
+@contextmanager
+def isolated():
+    """A scope that starts with no fields, whatever an enclosing one (or a stray `bind`) left."""
+    token = _fields.set(MappingProxyType({}))
+    try:
+        yield
+    finally:
+        _fields.reset(token)
+
+
 def bind(**fields) -> None:
     """Add fields until the enclosing `bound` scope ends (outside one, for the rest of the context)."""
     _fields.set({**_fields.get(), **_clean(fields)})

@@ -17,7 +17,8 @@ class LogContextMiddleware:
     def __call__(self, request):
         given = request.headers.get("X-Request-ID", "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        with logcontext.bound(request_id=request_id):
+        # Fresh for each request: a thread serving many must not carry one's job into the next.
+        with logcontext.isolated(), logcontext.bound(request_id=request_id):
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response

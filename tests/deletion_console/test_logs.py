@@ -14,6 +14,13 @@ from tests.factories import DeletionJobFactory, viewer
 from tests.fixtures.worker import LOG_DIR, wait_for_job
 
 
+@pytest.fixture(autouse=True)
+def no_fields_from_earlier_tests():
+    # Building a chunk's context binds its job for the rest of the context (as in a worker).
+    with logcontext.isolated():
+        yield
+
+
 def capture(logger_name: str, formatter: logging.Formatter):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
