@@ -7,6 +7,7 @@ VENV := .devstack/venv
 PY := $(VENV)/bin/python
 # A new requirements file means a new stamp, so the venv is brought up to date on the next run.
 REQS_STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | sha1sum | cut -c1-12)
+# scripts/stack.sh env also sets DJANGO_DEBUG=true: the local stacks accept the development key.
 TEST_ENV = set -a && eval "$$(STACK_INSTANCE=test scripts/stack.sh env)" && export STACK_INSTANCE=test
 
 .PHONY: help install run test stack-up stack-status stack-down lint format migrations-check bench
@@ -52,7 +53,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 migrations-check: install
-	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 bench: install
 	STACK_INSTANCE=test scripts/stack.sh up

@@ -1,29 +1,31 @@
-"""Settings come from the environment (see .env.example); defaults point at the local dev stack."""
+"""Settings come from the environment (see .env.example), typed by django-environ; a `.env` file
+beside manage.py is read when present (`DJANGO_ENV_FILE` names another), and variables already
+set in the environment win over it. Defaults point at the local dev stack; DEBUG is off unless
+`DJANGO_DEBUG` turns it on (`make run` and the tests do, through `scripts/stack.sh env`)."""
 
 import os
 from pathlib import Path
 
-import dj_database_url
+import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+env = environ.Env()
+ENV_FILE = Path(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"))
+if ENV_FILE.is_file():
+    env.read_env(ENV_FILE)
 
-def env(name, default=None):
-    return os.environ.get(name, default)
-
-
-def env_int(name, default):
-    return int(os.environ.get(name, default))
-
-
-def env_bool(name, default=False):
-    return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
-
-
-SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
-DEBUG = env_bool("DJANGO_DEBUG", True)
-ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-CSRF_TRUSTED_ORIGINS = [o for o in env("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me"
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is the development key: set DJANGO_SECRET_KEY to a long "
+        "random value of your own (or DJANGO_DEBUG=true on a development machine)."
+    )
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",
@@ -32,9 +34,11 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "django_prometheus",
     "channels",
     "deletion_console",
     "campaigns",
@@ -42,13 +46,19 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times everything in between.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight after the security headers, before sessions touch the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "deletion_console.middleware.LogContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "deletion_console.urls"
@@ -73,31 +83,33 @@ TEMPLATES = [
 
 # The console's own database: jobs, audit events, users. Never the data being deleted.
 DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", "postgres://deletion:deletion@127.0.0.1:55432/deletion_console"),
-        conn_max_age=60,
-        conn_health_checks=True,
-    )
+    "default": {
+        **env.db_url("DATABASE_URL", default="postgres://deletion:deletion@127.0.0.1:55432/deletion_console"),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The stores whose data gets deleted.
-TARGET_DATABASE_URL = env("TARGET_DATABASE_URL", "postgres://deletion:deletion@127.0.0.1:55432/deletion_target")
-TARGET_LOCK_TIMEOUT = env("TARGET_LOCK_TIMEOUT", "10s")
-TARGET_STATEMENT_TIMEOUT = env("TARGET_STATEMENT_TIMEOUT", "10min")
-MONGODB_URL = env("MONGODB_URL", "mongodb://127.0.0.1:57017/")
-MONGODB_DB = env("MONGODB_DB", "game")
-MONGODB_EXTERNAL_DB = env("MONGODB_EXTERNAL_DB", "external")
+TARGET_DATABASE_URL = env.str(
+    "TARGET_DATABASE_URL", default="postgres://deletion:deletion@127.0.0.1:55432/deletion_target"
+)
+TARGET_LOCK_TIMEOUT = env.str("TARGET_LOCK_TIMEOUT", default="10s")
+TARGET_STATEMENT_TIMEOUT = env.str("TARGET_STATEMENT_TIMEOUT", default="10min")
+MONGODB_URL = env.str("MONGODB_URL", default="mongodb://127.0.0.1:57017/")
+MONGODB_DB = env.str("MONGODB_DB", default="game")
+MONGODB_EXTERNAL_DB = env.str("MONGODB_EXTERNAL_DB", default="external")
 # Only when the MongoDB-wire server is FerretDB on PostgreSQL (the local stack): its backing
 # database, where ensure_indexes adds the indexes FerretDB's pushed-down filters can use.
-FERRETDB_POSTGRESQL_URL = env("FERRETDB_POSTGRESQL_URL", "")
-NEO4J_URL = env("NEO4J_URL", "bolt://127.0.0.1:57687")
-NEO4J_USER = env("NEO4J_USER", "neo4j")
-NEO4J_PASSWORD = env("NEO4J_PASSWORD", "neo4j-dev-password")
+FERRETDB_POSTGRESQL_URL = env.str("FERRETDB_POSTGRESQL_URL", default="")
+NEO4J_URL = env.str("NEO4J_URL", default="bolt://127.0.0.1:57687")
+NEO4J_USER = env.str("NEO4J_USER", default="neo4j")
+NEO4J_PASSWORD = env.str("NEO4J_PASSWORD", default="neo4j-dev-password")
 # Fail fast when a store is down, so health checks and retries answer in seconds, not minutes.
-STORE_TIMEOUT_SECONDS = float(env("STORE_TIMEOUT_SECONDS", "3"))
+STORE_TIMEOUT_SECONDS = env.float("STORE_TIMEOUT_SECONDS", default=3.0)
 
-REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:56379/0")
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:56379/0")
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
@@ -112,13 +124,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A worker sweeps for such messages every interval x throttle seconds (kombu's defaults make it
 # 100 s): a lost chunk runs again within about visibility timeout + 30 s.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
-    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
-    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 3),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=3),
 }
 CELERY_TASK_DEFAULT_QUEUE = "deletions"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-DELETION_WATCHDOG_INTERVAL_SECONDS = float(env("DELETION_WATCHDOG_INTERVAL_SECONDS", "30"))
+DELETION_WATCHDOG_INTERVAL_SECONDS = env.float("DELETION_WATCHDOG_INTERVAL_SECONDS", default=30.0)
 # A round that waited in the queue past the next one is stale: do not let rounds pile up.
 _EVERY_ROUND = {
     "schedule": DELETION_WATCHDOG_INTERVAL_SECONDS,
@@ -129,7 +141,7 @@ CELERY_BEAT_SCHEDULE = {
     "announce-finished-deletion-jobs": {"task": "deletion_console.tasks.announce_finished_jobs", **_EVERY_ROUND},
 }
 # Topic exchange on the broker that announces finished deletions to other services.
-DELETION_EVENTS_EXCHANGE = env("DELETION_EVENTS_EXCHANGE", "campaign.progress")
+DELETION_EVENTS_EXCHANGE = env.str("DELETION_EVENTS_EXCHANGE", default="campaign.progress")
 
 CHANNEL_LAYERS = {
     "default": {
@@ -140,7 +152,7 @@ CHANNEL_LAYERS = {
 
 # A chunk works on its step until this many seconds have passed, then queues the next chunk
 # behind whatever else is waiting: the bound on how long one job can hold a worker.
-DELETION_CHUNK_SECONDS = float(env("DELETION_CHUNK_SECONDS", "3"))
+DELETION_CHUNK_SECONDS = env.float("DELETION_CHUNK_SECONDS", default=3.0)
 # Batch sizes per store. MongoDB: the owned _ids read by one query, then deleted by exact key
 # in one bulk write (about 0.25 ms a key on FerretDB: 5 s a batch). Each such query costs as
 # much as everything still owned (FerretDB drains its whole result), so fewer, larger batches:
@@ -148,27 +160,27 @@ DELETION_CHUNK_SECONDS = float(env("DELETION_CHUNK_SECONDS", "3"))
 # the server's transaction heap. PostgreSQL: one DELETE per batch keeps locks short and the
 # WAL per statement bounded.
 DELETION_BATCH_SIZE = {
-    "mongodb": env_int("DELETION_MONGODB_BATCH", 20_000),
-    "neo4j": env_int("DELETION_NEO4J_BATCH", 2_000),
-    "postgres": env_int("DELETION_POSTGRES_BATCH", 5_000),
+    "mongodb": env.int("DELETION_MONGODB_BATCH", default=20_000),
+    "neo4j": env.int("DELETION_NEO4J_BATCH", default=2_000),
+    "postgres": env.int("DELETION_POSTGRES_BATCH", default=5_000),
 }
 # How long the list of tables, collections and labels that hold a plan's owner field but that no
 # plan item covers is kept before it is looked for again (it reads every container's catalog).
 DELETION_COVERAGE_CACHE_SECONDS = float(env("DELETION_COVERAGE_CACHE_SECONDS", "300"))
 # Ids looked up per round trip when counting by collected ids, and streamed per batch by collect.
-DELETION_MONGODB_ID_LIST = env_int("DELETION_MONGODB_ID_LIST", 1_000)
-DELETION_COLLECT_BATCH = env_int("DELETION_COLLECT_BATCH", 10_000)
+DELETION_MONGODB_ID_LIST = env.int("DELETION_MONGODB_ID_LIST", default=1_000)
+DELETION_COLLECT_BATCH = env.int("DELETION_COLLECT_BATCH", default=10_000)
 # Most documents left (by the preview's count) for one delete_many to take them all: FerretDB
 # deletes by one SQL statement binding every matched _id, and PostgreSQL takes at most 65,535
 # parameters; the margin absorbs a preview that is a little stale.
-DELETION_MONGODB_STATEMENT_MAX = env_int("DELETION_MONGODB_STATEMENT_MAX", 60_000)
+DELETION_MONGODB_STATEMENT_MAX = env.int("DELETION_MONGODB_STATEMENT_MAX", default=60_000)
 # At most this many progress messages a second per job (step changes and the end always go).
-DELETION_PROGRESS_PER_SECOND = float(env("DELETION_PROGRESS_PER_SECOND", "10"))
+DELETION_PROGRESS_PER_SECOND = env.float("DELETION_PROGRESS_PER_SECOND", default=10.0)
 # A running job whose worker has not reported for this long is presumed crashed and re-enqueued.
-DELETION_HEARTBEAT_STALE_SECONDS = env_int("DELETION_HEARTBEAT_STALE_SECONDS", 120)
+DELETION_HEARTBEAT_STALE_SECONDS = env.int("DELETION_HEARTBEAT_STALE_SECONDS", default=120)
 # Transient store errors: retried this many times, waiting 1 s, 2 s, 4 s ... between attempts.
-DELETION_MAX_RETRIES = env_int("DELETION_MAX_RETRIES", 3)
-DELETION_RETRY_BASE_SECONDS = float(env("DELETION_RETRY_BASE_SECONDS", "1"))
+DELETION_MAX_RETRIES = env.int("DELETION_MAX_RETRIES", default=3)
+DELETION_RETRY_BASE_SECONDS = env.float("DELETION_RETRY_BASE_SECONDS", default=1.0)
 
 # Deletion certificates are signed with this Ed25519 key: the base64 of its 32-byte seed. Without
 # it, DEBUG derives a development key from SECRET_KEY (certificates say so) and production
@@ -190,6 +202,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# Who may read /metrics (and the details of /health/ready/): a caller presenting this bearer
+# token, or (for /metrics) one connecting from these addresses or networks.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1"] if DEBUG else [])
+# How long a scrape waits for the Celery workers' replies (see deletion_console/monitoring/workers.py).
+METRICS_CELERY_INSPECT_TIMEOUT = env.float("METRICS_CELERY_INSPECT_TIMEOUT", default=1.0)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -198,15 +217,33 @@ USE_THOUSAND_SEPARATOR = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / ".devstack" / "staticfiles"
+# With DEBUG on, whitenoise serves straight from STATICFILES_DIRS; with it off, from here, filled
+# by `collectstatic` (the Docker image does it at build time).
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / ".devstack" / "staticfiles")
 
+# One JSON object a line (the default: what log shippers parse) or a line for a terminal
+# (`make run`); either way with the job fields bound by deletion_console.logcontext.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"neo4j": {"level": "WARNING"}, "pymongo": {"level": "WARNING"}},
+    "filters": {"job_context": {"()": "deletion_console.logcontext.JobContextFilter"}},
+    "formatters": {
+        "json": {"()": "deletion_console.logformat.JsonFormatter"},
+        "console": {"()": "deletion_console.logformat.ConsoleFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["job_context"]},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Without this, Django's own console handler (DEBUG only) writes its lines a second time, unformatted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "neo4j": {"level": "WARNING"},
+        "pymongo": {"level": "WARNING"},
+    },
 }
 
 # Where each kind of target's deletion plan is declared. A new kind, or another schema, is a

@@ -1,20 +1,55 @@
 """Celery tasks: thin. Each takes nothing but ids and hands them to a service."""
 
-from celery import shared_task
+import logging
+import time
 
+from celery import shared_task
+from celery.signals import task_postrun, task_prerun
+
+from deletion_console import logcontext
 from deletion_console.selectors.jobs import stalled_jobs
 from deletion_console.services import announce, execution, jobs
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="deletion_console.tasks.run_chunk")
 def run_chunk(job_id: str, step: str, run: int, chunk: int):
-    execution.run_chunk(job_id=job_id, step=step, run=run, chunk=chunk)
+    # The job's fields are bound on every line from here on (see _bind_chunk below); the
+    # engine adds kind, target_id and attempt once it has read the job (logcontext.bind_job).
+    started = time.monotonic()
+    log.info("deletion chunk started")
+    outcome = execution.run_chunk(job_id=job_id, step=step, run=run, chunk=chunk)
+    seconds = round(time.monotonic() - started, 3)
+    log.info("deletion chunk ended: %s", outcome.value, extra={"outcome": outcome.value, "seconds": seconds})
+
+
+# Bound from task_prerun to task_postrun rather than inside the function: Celery logs a chunk's
+# success or failure after the function has returned but before postrun, and those lines
+# concern the job too.
+_scopes: dict[str, object] = {}  # task id -> its scope's token
+
+
+@task_prerun.connect
+def _bind_chunk(task_id=None, task=None, args=(), kwargs=None, **_):
+    if task is not None and task.name == run_chunk.name:
+        names = ("job_id", "step", "run", "chunk")
+        _scopes[task_id] = logcontext.open_scope(**dict(zip(names, args, strict=False)), **(kwargs or {}))
+
+
+@task_postrun.connect
+def _unbind_chunk(task_id=None, **_):
+    token = _scopes.pop(task_id, None)
+    if token is not None:
+        logcontext.close_scope(token)
 
 
 @shared_task(name="deletion_console.tasks.requeue_stalled_jobs")
 def requeue_stalled_jobs():
     for job in stalled_jobs():
-        jobs.requeue(job, reason="heartbeat stale: the worker running this job is presumed gone")
+        with logcontext.bound(job_id=job.pk, kind=job.kind, target_id=job.target_id, step=job.current_step):
+            log.warning("requeueing stalled deletion job")
+            jobs.requeue(job, reason="heartbeat stale: the worker running this job is presumed gone")
 
 
 @shared_task(name="deletion_console.tasks.announce_finished_jobs")

@@ -2,14 +2,21 @@ from django.contrib import admin
 from django.urls import include, path
 
 from deletion_console import views
+from deletion_console.monitoring.views import metrics
 from deletion_console.web import certificate_views
+from deletion_console.web.dashboard import dashboard
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
+    # /health/ is the readiness check under the name load balancers already probe.
+    path("health/", views.health_ready, name="health"),
+    path("health/live/", views.health_live, name="health-live"),
+    path("health/ready/", views.health_ready, name="health-ready"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("jobs/", include("deletion_console.web.urls")),
+    path("dashboard/", dashboard, name="dashboard"),
     path("api/", include("deletion_console.api.urls")),
     path("certificates/public-key.pem", certificate_views.public_key, name="certificate-public-key"),
     # Last: any other first segment names a kind's list (a plan's Listing.section).

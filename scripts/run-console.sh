@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a
 eval "$(scripts/stack.sh env)"
+# Human-readable log lines on a terminal; production keeps the default, one JSON object a line.
+LOG_FORMAT=${LOG_FORMAT:-console}
 set +a
 PY=.devstack/venv/bin/python
 PORT=${PORT:-8000}

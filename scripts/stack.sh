@@ -123,6 +123,9 @@ export FERRETDB_POSTGRESQL_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/f
 export NEO4J_URL=bolt://127.0.0.1:$NEO4J_BOLT_PORT
 export NEO4J_USER=neo4j
 export NEO4J_PASSWORD=neo4j-dev-password
+# The local stacks are for development and tests only: DEBUG on, so the development secret key
+# is accepted there (settings refuse it with DEBUG off) and 127.0.0.1 may read /metrics.
+export DJANGO_DEBUG=true
 ENV
 }
 

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from deletion_console import dispatch
+from deletion_console import dispatch, logcontext
 from deletion_console.engine.plan import FIRST_STEPS, get_plan
 from deletion_console.engine.scope import JobScope, LiveScope
 from deletion_console.models import TERMINAL_STATUSES, CollectedId, DeletionJob, JobStatus
@@ -68,6 +68,8 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int) -> Outcome:
     if job.status in TERMINAL_STATUSES:
         return Outcome.STOP
     ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=state.get("attempt", 1))
+    # From here on the chunk's log lines carry the job's kind, target and attempt too.
+    logcontext.bind_job(job, attempt=ctx.attempt)
     try:
         return _run(ctx)
     except progress.Superseded:
