@@ -166,7 +166,7 @@ DELETION_BATCH_SIZE = {
 }
 # How long the list of tables, collections and labels that hold a plan's owner field but that no
 # plan item covers is kept before it is looked for again (it reads every container's catalog).
-DELETION_COVERAGE_CACHE_SECONDS = float(env("DELETION_COVERAGE_CACHE_SECONDS", "300"))
+DELETION_COVERAGE_CACHE_SECONDS = env.float("DELETION_COVERAGE_CACHE_SECONDS", default=300.0)
 # Ids looked up per round trip when counting by collected ids, and streamed per batch by collect.
 DELETION_MONGODB_ID_LIST = env.int("DELETION_MONGODB_ID_LIST", default=1_000)
 DELETION_COLLECT_BATCH = env.int("DELETION_COLLECT_BATCH", default=10_000)

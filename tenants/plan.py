@@ -116,7 +116,7 @@ TENANT_PLAN = Plan(
         columns=(
             Column("id", "Id", "code"),
             Column("created_at", "Created", "datetime"),
-            Column("rows", "Rows", "number"),
+            Column("rows", "Rows with its tenant_id", "number"),
         ),
     ),
     coverage=Coverage(field=OWNER, mongo_databases=("MONGODB_EXTERNAL_DB",)),
