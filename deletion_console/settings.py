@@ -185,7 +185,7 @@ DELETION_RETRY_BASE_SECONDS = env.float("DELETION_RETRY_BASE_SECONDS", default=1
 # Deletion certificates are signed with this Ed25519 key: the base64 of its 32-byte seed. Without
 # it, DEBUG derives a development key from SECRET_KEY (certificates say so) and production
 # refuses to issue certificates.
-DELETION_CERTIFICATE_KEY = env("DELETION_CERTIFICATE_KEY", "")
+DELETION_CERTIFICATE_KEY = env.str("DELETION_CERTIFICATE_KEY", default="")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
