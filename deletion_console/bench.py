@@ -34,6 +34,7 @@ from deletion_console.seeding.campaigns import CampaignSpec, SeededCampaign, cre
 from deletion_console.seeding.indexes import ensure_indexes
 from deletion_console.seeding.schema import ensure_target_schema
 from deletion_console.services import jobs
+from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview
 from deletion_console.services.progress import group_name
 from deletion_console.stores import graph, mongo
@@ -121,7 +122,7 @@ def run(*, sizes, raw_sizes, background: int, tiny_runs: int, parallel_jobs: int
         batch = create_campaigns([_spec(f"Parallel {processes}.{n}", parallel_size) for n in range(parallel_jobs)], rng)
         with _Workers(processes):
             started = time.monotonic()
-            requested = [jobs.request_deletion(kind="campaign", target_id=t.id) for t in batch]
+            requested = [_request(t.id, preview("campaign", t.id)) for t in batch]
             for job in requested:
                 _wait(job.pk)
             seconds = time.monotonic() - started
@@ -185,9 +186,14 @@ def _through_worker(target: SeededCampaign) -> SizeResult:
 
 def _delete_and_wait(target_id: str, confirmed) -> tuple[float, DeletionJob]:
     started = time.monotonic()
-    job = jobs.request_deletion(kind="campaign", target_id=target_id, confirmed=confirmed)
-    job = _wait(job.pk)
+    job = _wait(_request(target_id, confirmed).pk)
     return time.monotonic() - started, job
+
+
+def _request(target_id: str, shown) -> DeletionJob:
+    # As a person confirming the preview they were shown: the name typed, the counts signed.
+    confirmation = jobs.Confirmation(shown.label, shown=sign_preview(shown))
+    return jobs.request_deletion(kind="campaign", target_id=target_id, confirmation=confirmation)
 
 
 def _wait(job_id, timeout: float = 7200) -> DeletionJob:

@@ -43,7 +43,7 @@ class TargetPreviewView(APIView):
             raise NotFound(str(exc)) from None
         found = preview(kind, target_id)
         if not found.exists:
-            raise NotFound(f"No {noun} with id {target_id!r}.")
+            raise NotFound(f"No {noun} with id {target_id!r} was found.")
         return Response(preview_data(found))
 
 

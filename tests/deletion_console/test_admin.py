@@ -116,8 +116,21 @@ def test_the_resume_action_resumes_failed_jobs_through_the_service(client, super
     assert broken.status == JobStatus.PENDING and broken.run == 2
     assert fine.status == JobStatus.SUCCEEDED
     html = response.content.decode()
-    assert "Resumed 1 job." in html and "Fine (succeeded)" in html
+    assert "Resumed 1 job." in html and "only a failed or cancelled job can be resumed" in html
     assert JobEvent.objects.filter(job=broken, kind="resumed", message__startswith="by root").exists()
+
+
+def test_the_resume_action_resumes_a_cancelled_job_as_the_service_and_the_pages_do(client, superuser):
+    stopped = failed_job(target_label="Stopped")
+    DeletionJob.objects.filter(pk=stopped.pk).update(status=JobStatus.CANCELLED)
+
+    client.post(
+        reverse("admin:deletion_console_deletionjob_changelist"),
+        {"action": "resume_selected", "_selected_action": [str(stopped.pk)]},
+    )
+
+    stopped.refresh_from_db()
+    assert stopped.status == JobStatus.PENDING and stopped.run == 2
 
 
 def test_staff_without_the_deletion_permission_get_no_resume_action(client):

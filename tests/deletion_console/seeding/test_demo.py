@@ -5,6 +5,7 @@ so the stores end each test exactly as the fixture left them.
 """
 
 import io
+import random
 import uuid
 
 import pytest
@@ -12,8 +13,9 @@ from bson import ObjectId
 from django.conf import settings
 from django.core.management import call_command
 
-from deletion_console.seeding.demo import seed_demo
+from deletion_console.seeding.demo import _tenant_specs, seed_demo
 from deletion_console.seeding.schema import CONTRACT_TABLES
+from deletion_console.seeding.tenants import TABLES
 from deletion_console.stores import graph, mongo, sql
 from tests.fixtures.stores import reset_stores
 
@@ -204,3 +206,10 @@ def test_the_command_without_reset_leaves_existing_demo_data_alone(summary):
 
     assert "already present" in output.getvalue()
     assert stored_counts_like(summary.counts) == summary.counts
+
+
+def test_the_default_demo_has_a_tenant_of_at_least_100000_rows_and_smaller_ones():
+    specs = _tenant_specs(3, 6_300, random.Random(42))
+
+    sizes = [spec.rows * len(TABLES) + 1 for spec in specs]  # every table gets `rows` rows, plus the registry row
+    assert sizes[0] >= 100_000 and sizes[1] < sizes[0] and sizes[2] < sizes[1]

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from deletion_console.models import DeletionJob, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
+from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview
 from deletion_console.stores import mongo
@@ -179,3 +180,48 @@ def test_anonymous_users_are_sent_to_sign_in_from_the_confirm_page(client, campa
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
     assert not DeletionJob.objects.exists()
+
+
+# -- tenants, through the same views -----------------------------------------------------------
+
+
+@pytest.fixture
+def tenant(rng):
+    create_tenant(TenantSpec(id="t-1", name="Neighbour Bakery"), rng)
+    return create_tenant(TenantSpec(id="t-10", name="Harbour Deli", rows=5), rng)
+
+
+def test_the_tenant_list_shows_name_id_created_and_rows_beside_the_campaigns(deleter_client, tenant):
+    html = deleter_client.get(reverse("targets:list", args=["tenants"])).content.decode()
+
+    assert "<h1>Tenants</h1>" in html and 'href="/campaigns/"' in html
+    assert 'data-target-id="t-10"' in html and "Harbour Deli" in html and "Neighbour Bakery" in html
+    assert ">65<" in html.replace("\n", "").replace(" ", "")  # 13 tables with tenant_id x 5 rows
+    assert 'href="/tenants/t-10/delete/"' in html
+
+
+def test_the_tenant_confirm_page_groups_the_preview_by_service_with_totals_and_what_is_kept(deleter_client, tenant):
+    html = deleter_client.get(reverse("targets:delete", args=["tenants", "t-10"])).content.decode()
+
+    for step, entities in tenant.counts.items():
+        assert f'data-step="{step}"' in html
+        assert f'<th scope="row" colspan="2">Total</th><td class="num strong">{sum(entities.values())}</td>' in html
+    assert "in 8 services" in html and "Supplier nodes in Neo4j" in html
+    assert "Delete this tenant" in html
+
+
+def test_a_tenant_is_requested_by_typing_its_name_and_refused_otherwise(deleter_client, tenant):
+    url = reverse("targets:delete", args=["tenants", "t-10"])
+    shown = sign_preview(preview("tenant", "t-10"))
+
+    wrong = deleter_client.post(url, {"confirm_name": "harbour deli", "shown": shown})
+    right = deleter_client.post(url, {"confirm_name": "Harbour Deli", "shown": shown})
+
+    assert wrong.status_code == 400 and "does not match" in wrong.content.decode()
+    job = DeletionJob.objects.get(kind="tenant", target_id="t-10")
+    assert right.status_code == 302 and right.url == reverse("jobs:progress", args=[job.pk])
+
+
+def test_a_kind_nobody_declared_has_no_pages(deleter_client):
+    assert deleter_client.get("/planets/").status_code == 404
+    assert deleter_client.get("/planets/p-1/delete/").status_code == 404
