@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from psycopg import sql
+from psycopg.errors import UndefinedTable
 
 from deletion_console.engine.graph import GraphNodes
 from deletion_console.engine.mongo import MongoDocs
@@ -247,6 +248,11 @@ def uncovered(plan: Plan) -> list[Container]:
     return _cache[plan.kind][1]
 
 
+def forget() -> None:
+    """Look for uncovered containers afresh next time (after a schema change)."""
+    _cache.clear()
+
+
 def left_behind(plan: Plan, ref: str) -> list[LeftBehind]:
     """The target's own data in containers no plan item covers: what a deletion would leave."""
     if plan.coverage is None:
@@ -254,7 +260,12 @@ def left_behind(plan: Plan, ref: str) -> list[LeftBehind]:
     owner = plan.coverage.field
     found = []
     for container in uncovered(plan):
-        count = _count_owned(container, owner, ref)
+        try:
+            count = _count_owned(container, owner, ref)
+        except UndefinedTable:
+            # Dropped since it was found (the list is kept for a while): nothing is left there.
+            forget()
+            continue
         if count:
             found.append(LeftBehind(container.store, container.name, count))
     return found

@@ -59,6 +59,7 @@ def steps(job: DeletionJob) -> list[dict]:
                     "seconds": None,
                     "last_error": "",
                     "children": children,
+                    "done": sum(child["state"] == "done" for child in children),
                     "phase": True,
                 }
             )

@@ -87,9 +87,12 @@
       var badge = items[i].querySelector("[data-role=state]");
       badge.className = "badge badge--" + state;
       setText(badge, state);
+      var children = items[i].querySelectorAll("[data-step]"), done = 0;
+      for (var j = 0; j < children.length; j++) {
+        if ((job.steps[children[j].dataset.step] || {}).state === "done") done++;
+      }
+      setText(items[i].querySelector("[data-role=done]"), String(done));
     }
-    var done = document.querySelectorAll("[data-bind=services_completed]");
-    for (var j = 0; j < done.length; j++) setText(done[j], String(job.services_completed || 0));
   }
 
   function renderSteps() {

@@ -74,7 +74,7 @@ def test_delete_a_tenant_and_watch_every_service_finish_live(console, celery_wor
         for service in services:
             expect(page.locator(f'#steps [data-step="{service.name}"] [data-role=state]')).to_have_text("done")
         expect(page.locator('#steps [data-phase="services"] [data-role=state]').first).to_have_text("done")
-        expect(page.locator("[data-bind=services_completed]")).to_have_text(str(len(services)))
+        expect(page.locator('#steps [data-phase="services"] [data-role=done]')).to_have_text(str(len(services)))
         expect(page.locator('#steps [data-step="registry"] [data-role=state]')).to_have_text("done")
         expect(page.locator("#total-deleted")).to_have_text(f"{total:,}")
         assert page.evaluate("window.__sameDocument") is True, "the page reloaded"

@@ -9,8 +9,7 @@ import pytest
 from deletion_console import logcontext
 from deletion_console.logformat import ConsoleFormatter, JsonFormatter
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.services import jobs
-from tests.factories import DeletionJobFactory, viewer
+from tests.factories import DeletionJobFactory, request_deletion, viewer
 from tests.fixtures.worker import LOG_DIR, wait_for_job
 
 
@@ -87,7 +86,7 @@ def test_a_web_line_about_a_job_carries_its_id_and_the_request_id(client):
 def test_a_worker_line_parses_as_json_with_the_jobs_fields(rng):
     campaign = create_campaign(CampaignSpec(name="Logged campaign", events=30), rng)
 
-    job = wait_for_job(jobs.request_deletion(kind="campaign", target_id=campaign.id).pk)
+    job = wait_for_job(request_deletion("campaign", campaign.id).pk)
 
     lines = [
         json.loads(line)

@@ -9,8 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from deletion_console.models import JobEvent
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.services import jobs
-from tests.factories import failed_job, running_job
+from tests.factories import failed_job, request_deletion, running_job
 from tests.fixtures.worker import wait_for_job
 
 TOKEN = "scrape-token-for-tests"
@@ -76,7 +75,7 @@ def test_the_counters_move_after_a_deletion_through_a_real_worker(client, rng):
     campaign = create_campaign(CampaignSpec(name="Measured campaign", events=40), rng)
     before = scrape(client)
 
-    job = wait_for_job(jobs.request_deletion(kind="campaign", target_id=campaign.id).pk)
+    job = wait_for_job(request_deletion("campaign", campaign.id).pk)
     after = scrape(client)
 
     assert job.status == "succeeded"

@@ -56,6 +56,7 @@ def forgotten_table():
     yield "public.loyalty_points"
     with target_sql.connect() as conn:
         conn.execute("DROP TABLE public.loyalty_points")
+    plan_checks.forget()
 
 
 @pytest.fixture
@@ -127,6 +128,18 @@ def test_the_confirm_page_warns_of_data_the_plan_would_leave_behind(client, forg
         ("postgres", "public.loyalty_points", 2)
     ]
     assert "This data would be left behind." in html and "public.loyalty_points</code>: 2" in html
+
+
+def test_a_previewed_table_that_was_dropped_since_it_was_found_is_no_longer_counted(rng, settings):
+    create_tenant(TenantSpec(id="t-10", name="Dropped"), rng)
+    with target_sql.connect() as conn:
+        conn.execute("CREATE TABLE public.loyalty_points (tenant_id text NOT NULL)")
+        conn.execute("INSERT INTO public.loyalty_points VALUES ('t-10')")
+    assert len(plan_checks.check_plan(TENANT_PLAN).uncovered) == 1  # found, and kept for a while
+    with target_sql.connect() as conn:
+        conn.execute("DROP TABLE public.loyalty_points")
+
+    assert preview("tenant", "t-10").left_behind == []
 
 
 def test_an_uncovered_collection_holding_the_owner_field_is_found(no_coverage_cache, rng):
