@@ -7,24 +7,12 @@ from django.conf import settings
 from django.db import connection
 
 from deletion_console.celery import app
-from deletion_console.stores import graph, mongo, sql
+from deletion_console.stores.registry import STORES
 
 
 def _console_db():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-
-
-def _target_db():
-    sql.scalar("SELECT 1")
-
-
-def _mongodb():
-    mongo.client().admin.command("ping")
-
-
-def _neo4j():
-    graph.driver().verify_connectivity()
 
 
 def _redis():
@@ -45,9 +33,8 @@ def _celery_worker():
 
 CHECKS = {
     "console_db": _console_db,
-    "target_db": _target_db,
-    "mongodb": _mongodb,
-    "neo4j": _neo4j,
+    # Every store the plans delete from, as the store registry lists them.
+    **{name: store.ping for name, store in STORES.items()},
     "redis": _redis,
     "celery_worker": _celery_worker,
 }

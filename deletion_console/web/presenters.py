@@ -101,7 +101,11 @@ def grouped(kind: str, counts: dict, deleted: dict | None = None) -> list[dict]:
     """Per step, its entities with their store and count (and, for a job, how many are gone)."""
     groups: dict[str, dict] = {}
     for row in in_plan_order(kind, counts):
-        group = groups.setdefault(row.step, {"step": row.step, "label": row.step_label, "rows": [], "total": 0})
+        group = groups.setdefault(
+            row.step, {"step": row.step, "label": row.step_label, "rows": [], "total": 0, "stores": []}
+        )
+        if row.store_label not in group["stores"]:
+            group["stores"].append(row.store_label)
         done = (deleted or {}).get(row.step, {}).get(row.entity, 0)
         group["rows"].append(
             {"step": row.step, "entity": row.entity, "store": row.store_label, "expected": row.n, "deleted": done}
