@@ -210,6 +210,11 @@ class Plan:
         index = self._phases.index(phase)
         return self._phases[index + 1] if index + 1 < len(self._phases) else None
 
+    def steps_after(self, phase: Phase) -> set[str]:
+        """The names of the steps of every phase that follows `phase`."""
+        later = self._phases[self._phases.index(phase) + 1 :]
+        return {name for following in later for name in following.step_names}
+
     def step(self, name: str) -> Step:
         return next(step for phase in self._phases for step in phase.steps if step.name == name)
 

@@ -25,10 +25,10 @@ from django.utils.dateparse import parse_datetime
 from deletion_console import dispatch, logcontext
 from deletion_console.engine.plan import FIRST_STEPS, get_plan
 from deletion_console.engine.scope import JobScope, LiveScope
-from deletion_console.models import TERMINAL_STATUSES, CollectedId, DeletionJob, JobStatus
+from deletion_console.models import CollectedId, DeletionJob, JobStatus
 from deletion_console.selectors import plan_checks
 from deletion_console.services import announce, progress
-from deletion_console.services.context import OVER_STATES, Chunk
+from deletion_console.services.context import Chunk
 from deletion_console.stores import errors
 from deletion_console.stores.registry import get_store
 
@@ -60,14 +60,12 @@ def cancellable(plan, phase_name: str) -> bool:
 
 def run_chunk(*, job_id, step: str, run: int, chunk: int) -> Outcome:
     job = DeletionJob.objects.get(pk=job_id)
-    state = job.steps.get(step, {})
-    if job.run != run or state.get("chunk") != chunk or state.get("state") in OVER_STATES:
-        # Superseded by a newer run or chunk, or a re-delivered message for a chunk whose
+    attempt = job.steps.get(step, {}).get("attempt", 1)
+    ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=attempt)
+    if not ctx.is_current(job):
+        # Superseded by a newer run or chunk, over, or a re-delivered message for a chunk whose
         # successor was queued (or whose step ended) before the ack.
         return Outcome.STOP
-    if job.status in TERMINAL_STATUSES:
-        return Outcome.STOP
-    ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=state.get("attempt", 1))
     # From here on the chunk's log lines carry the job's kind, target and attempt too.
     logcontext.bind_job(job, attempt=ctx.attempt)
     try:

@@ -152,13 +152,13 @@ def resume(job_id, user=None) -> DeletionJob:
                 raise JobStateError(f"Job {job.pk} is {job.status}; only a failed or cancelled job can be resumed.")
             plan = get_plan(job.kind)
             phase = plan.phase(job.current_step)
-            if phase.name == "verify":
+            if phase.name == "verify" and plan.deletion_phases:
                 # Residue found by verify is deleted by the deletion steps, not by verifying again.
-                phase = plan.deletion_phases[0] if plan.deletion_phases else phase
-                again = set(plan.step_names[plan.step_names.index(phase.steps[0].name) :])
+                phase = plan.deletion_phases[0]
+                again = set(phase.step_names) | plan.steps_after(phase)
             else:
-                again = {s for s in plan.step_names if plan.phases.index(plan.phase_of(s)) > plan.phases.index(phase)}
-                again |= {s for s in phase.step_names if job.steps.get(s, {}).get("state") != "done"}
+                not_done = {s for s in phase.step_names if job.steps.get(s, {}).get("state") != "done"}
+                again = not_done | plan.steps_after(phase)
             # The old warnings described the data before this run; the audit trail keeps them.
             previous = " ".join([job.error, *job.warnings]).strip()
             job.status = JobStatus.PENDING

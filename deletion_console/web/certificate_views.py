@@ -2,26 +2,14 @@
 public key that verifies them. Thin: the certificate comes from selectors.certificates."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from deletion_console.certificates import keys, signing
-from deletion_console.models import DeletionJob
 from deletion_console.selectors.certificates import NotCertifiable, issue_certificate
-from deletion_console.selectors.jobs import get_job, user_can_view_job
-
-
-def _visible_job(request, job_id) -> DeletionJob:
-    try:
-        job = get_job(job_id)
-    except DeletionJob.DoesNotExist:
-        raise Http404("No such deletion job.") from None
-    if not user_can_view_job(request.user, job):
-        raise PermissionDenied("You may not see this deletion job.")
-    return job
+from deletion_console.web.views import visible_job
 
 
 def _certificate(request, job):
@@ -39,7 +27,7 @@ def _certificate(request, job):
 @require_GET
 @login_required
 def certificate_page(request, job_id):
-    job = _visible_job(request, job_id)
+    job = visible_job(request, job_id)
     document, refusal = _certificate(request, job)
     if refusal:
         return refusal
@@ -56,7 +44,7 @@ def certificate_page(request, job_id):
 @require_GET
 @login_required
 def certificate_json(request, job_id):
-    job = _visible_job(request, job_id)
+    job = visible_job(request, job_id)
     document, refusal = _certificate(request, job)
     if refusal:
         return refusal

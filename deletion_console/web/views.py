@@ -20,7 +20,8 @@ JOBS_PER_PAGE = 50
 STATUS_FILTERS = [("", "All"), *JobStatus.choices, ("attention", "Needs attention")]
 
 
-def _visible_job(request, job_id) -> DeletionJob:
+def visible_job(request, job_id) -> DeletionJob:
+    """The job, for a user who may see it (404 or 403 otherwise): every job page asks this."""
     try:
         job = get_job(job_id)
     except DeletionJob.DoesNotExist:
@@ -32,7 +33,7 @@ def _visible_job(request, job_id) -> DeletionJob:
 
 @login_required
 def job_progress(request, job_id):
-    job = _visible_job(request, job_id)
+    job = visible_job(request, job_id)
     context = progress_context(job)
     context["can_act"] = can_request_deletion(request.user)
     return render(request, "jobs/progress.html", context)
@@ -58,7 +59,7 @@ def jobs(request):
 @require_POST
 @deletion_permission_required
 def cancel(request, job_id):
-    job = _visible_job(request, job_id)
+    job = visible_job(request, job_id)
     try:
         job_services.cancel(job.pk, request.user)
     except job_services.JobStateError as exc:
@@ -71,7 +72,7 @@ def cancel(request, job_id):
 @require_POST
 @deletion_permission_required
 def resume(request, job_id):
-    job = _visible_job(request, job_id)
+    job = visible_job(request, job_id)
     try:
         job_services.resume(job.pk, request.user)
     except job_services.ActiveJobExists as exc:
