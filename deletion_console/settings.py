@@ -111,7 +111,16 @@ STORE_TIMEOUT_SECONDS = env.float("STORE_TIMEOUT_SECONDS", default=3.0)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:56379/0")
 
-CELERY_BROKER_URL = REDIS_URL
+RABBITMQ_URL = env.str("RABBITMQ_URL", default="amqp://guest:guest@127.0.0.1:55672//")
+
+# The broker Celery's chunks travel through: redis://… or amqp://…. Redis by default: Channels
+# needs it anyway, and the recovery timings (visibility timeout, restore sweep) are tuned and
+# tested for it; RabbitMQ works the same (make test runs the broker-dependent tests on both)
+# and gives a killed worker's chunk back at once instead of after the visibility timeout.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# Where other services hear about deletions (and, for RabbitMQ, where they ask for them):
+# RabbitMQ by default, the broker the seeds' event flow names.
+DELETION_EVENTS_URL = env.str("DELETION_EVENTS_URL", default=RABBITMQ_URL)
 CELERY_TASK_IGNORE_RESULT = True
 # A chunk is acknowledged only once it has finished, and a worker that dies mid-chunk hands its
 # message back: together with idempotent units, a crash costs a re-run of one chunk.

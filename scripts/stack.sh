@@ -12,12 +12,12 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-for f in common postgres redis ferretdb neo4j; do
+for f in common postgres redis rabbitmq ferretdb neo4j; do
   # shellcheck source=/dev/null
   source "$HERE/stack/$f.sh"
 done
 
-SERVICES=(postgres redis ferretdb neo4j)
+SERVICES=(postgres redis rabbitmq ferretdb neo4j)
 svc_fn() { local prefix=$1; [[ $prefix == postgres ]] && prefix=pg; printf '%s_%s' "$prefix" "$2"; }
 svc() { local name=$1 op=$2; shift 2; "$(svc_fn "$name" "$op")" "$@"; }
 
@@ -28,7 +28,7 @@ live_port() { cat "$(port_file "$1")" 2>/dev/null || svc "$1" port; }
 
 install_missing() {
   local missing
-  missing=$(pg_missing_packages; redis_missing_packages; neo4j_missing_packages)
+  missing=$(pg_missing_packages; redis_missing_packages; rabbitmq_missing_packages; neo4j_missing_packages)
   # shellcheck disable=SC2086  # one package name per word
   [[ -z $missing ]] || apt_install $missing
   ferretdb_built && neo4j_built && return
@@ -75,7 +75,7 @@ cmd_up() {
   # Neo4j is by far the slowest to boot, so it goes first and the rest start
   # while it warms up; FerretDB needs its PostgreSQL database, so it comes last.
   local name
-  for name in neo4j redis postgres ferretdb; do
+  for name in neo4j rabbitmq redis postgres ferretdb; do
     [[ $name != ferretdb ]] || { wait_ready postgres 60; pg_provision; }
     if [[ -n $(svc "$name" pid) && $(live_port "$name") != "$(svc "$name" port)" ]]; then
       say "restarting $name to move it from port $(live_port "$name") to $(svc "$name" port)"
@@ -93,6 +93,7 @@ cmd_up() {
   wait_ready postgres 60
   pg_provision
   wait_ready redis 60
+  wait_ready rabbitmq 120
   wait_ready ferretdb 60
   wait_ready neo4j 180
   table
@@ -101,7 +102,7 @@ cmd_up() {
 cmd_down() {  # [service...]: only those (the failure tests stop one server mid-job)
   lock_instance
   local name names=("$@")
-  ((${#names[@]})) || names=(neo4j ferretdb redis postgres)
+  ((${#names[@]})) || names=(neo4j ferretdb rabbitmq redis postgres)
   for name in "${names[@]}"; do
     [[ " ${SERVICES[*]} " == *" $name "* ]] || die "unknown service '$name' (one of: ${SERVICES[*]})"
   done
@@ -118,6 +119,7 @@ cmd_env() {
 export DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/deletion_console
 export TARGET_DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/deletion_target
 export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+export RABBITMQ_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT//
 export MONGODB_URL=mongodb://127.0.0.1:$MONGO_PORT/
 export FERRETDB_POSTGRESQL_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/ferretdb
 export NEO4J_URL=bolt://127.0.0.1:$NEO4J_BOLT_PORT

@@ -5,6 +5,7 @@ import time
 import redis
 from django.conf import settings
 from django.db import connection
+from kombu import Connection
 
 from deletion_console.celery import app
 from deletion_console.stores.registry import STORES
@@ -23,6 +24,11 @@ def _redis():
         client.close()
 
 
+def _events_broker():
+    with Connection(settings.DELETION_EVENTS_URL, connect_timeout=settings.STORE_TIMEOUT_SECONDS) as conn:
+        conn.ensure_connection(max_retries=1)
+
+
 def _celery_worker():
     # Return on the first reply: the check asks for at least one worker, not a census.
     replies = app.control.ping(timeout=1.0, limit=1)
@@ -36,6 +42,7 @@ CHECKS = {
     # Every store the plans delete from, as the store registry lists them.
     **{name: store.ping for name, store in STORES.items()},
     "redis": _redis,
+    "events_broker": _events_broker,
     "celery_worker": _celery_worker,
 }
 

@@ -48,7 +48,7 @@ def deletion_finished(job: DeletionJob) -> bool:
     """Publish the end of a job, once. A failure is logged and left to `announce_pending`:
     the job's own record is the truth, and a broker blip must not fail a finished job."""
     try:
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=settings.STORE_TIMEOUT_SECONDS) as conn:
+        with Connection(settings.DELETION_EVENTS_URL, connect_timeout=settings.STORE_TIMEOUT_SECONDS) as conn:
             conn.Producer(serializer="json").publish(
                 payload(job),
                 exchange=exchange(),

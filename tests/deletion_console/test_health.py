@@ -12,7 +12,7 @@ from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("celery_worker", "transactional_db")]
 ROOT = Path(__file__).resolve().parents[2]
-DEPENDENCIES = {"console_db", "postgres", "mongodb", "neo4j", "redis", "celery_worker"}
+DEPENDENCIES = {"console_db", "postgres", "mongodb", "neo4j", "redis", "events_broker", "celery_worker"}
 TOKEN = "metrics-token-for-tests"
 
 

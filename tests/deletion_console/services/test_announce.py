@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def events_queue(settings):
     queue = Queue("test-unannounced", exchange=announce.exchange(), routing_key="deletion.*", auto_delete=False)
-    with Connection(settings.CELERY_BROKER_URL) as conn:
+    with Connection(settings.DELETION_EVENTS_URL) as conn:
         bound = queue(conn.default_channel)
         bound.declare()
         bound.purge()

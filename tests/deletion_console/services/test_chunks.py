@@ -71,8 +71,10 @@ def test_a_small_job_queued_behind_a_large_one_finishes_first_on_a_one_process_w
     assert dumps.all_stores() == before
 
 
+@pytest.mark.broker
 def test_a_chunk_lost_with_its_killed_worker_is_redelivered_by_the_broker_without_the_watchdog(own_worker, rng):
-    # No beat, so no watchdog: only the broker's visibility timeout can bring the chunk back.
+    # No beat, so no watchdog: only the broker can bring the chunk back (Redis after its
+    # visibility timeout, RabbitMQ as soon as the killed worker's connection is gone).
     redelivery = {
         **SHORT_CHUNKS,
         "CELERY_VISIBILITY_TIMEOUT": "4",

@@ -59,6 +59,7 @@ def delete(campaign_id) -> DeletionJob:
     return wait_for_job(job.pk)
 
 
+@pytest.mark.broker
 @pytest.mark.parametrize(
     "spec",
     [
@@ -206,10 +207,11 @@ def test_progress_messages_have_increasing_sequence_numbers_and_end_with_the_fin
     assert messages[-1]["counts"] == target.counts
 
 
+@pytest.mark.broker
 def test_completion_event_reaches_a_queue_bound_to_the_progress_exchange(rng, settings):
     target = create_campaign(CampaignSpec(name="Announced"), rng)
     queue = Queue("test-deletion-events", exchange=announce.exchange(), routing_key="deletion.*", auto_delete=False)
-    with Connection(settings.CELERY_BROKER_URL) as conn:
+    with Connection(settings.DELETION_EVENTS_URL) as conn:
         bound = queue(conn.default_channel)
         bound.declare()
         bound.purge()
