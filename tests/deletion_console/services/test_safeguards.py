@@ -12,16 +12,10 @@ from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
 from deletion_console.selectors.jobs import due_jobs, stalled_jobs
 from deletion_console.services import approvals, jobs, safeguards, schedule
-from tests.factories import UserFactory, deleter, request_deletion
+from tests.factories import approver, deleter, request_deletion
 from tests.fixtures import dumps
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]
-
-
-def approver(**kwargs):
-    user = UserFactory(**kwargs)
-    user.user_permissions.add(Permission.objects.get(codename="approve_deletion"))
-    return type(user).objects.get(pk=user.pk)  # a fresh instance: permissions are cached
 
 
 @pytest.fixture

@@ -2,13 +2,12 @@
 needing approval runs only once approved, an expired request never runs."""
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from campaigns.selectors import find_by_id
 from deletion_console.models import JobEvent, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
 from deletion_console.services import approvals
-from tests.factories import UserFactory, deleter, request_deletion
+from tests.factories import approver, deleter, request_deletion
 from tests.fixtures import dumps
 from tests.fixtures.worker import WorkerProcess, wait_for_job
 
@@ -61,9 +60,8 @@ def test_a_job_needing_approval_runs_only_once_a_second_person_approves(worker_w
     assert find_by_id(target.id) is not None
     assert dumps.mongo_dump()["game.campaigns"] != kept["mongodb"]["game.campaigns"]  # the other one went
 
-    second = UserFactory(username="second")
-    second.user_permissions.add(Permission.objects.get(codename="approve_deletion"))
-    approvals.approve(held.pk, type(second).objects.get(pk=second.pk))
+    second = approver(username="second")
+    approvals.approve(held.pk, second)
 
     job = wait_for_job(held.pk)
     assert job.status == JobStatus.SUCCEEDED, job.error
