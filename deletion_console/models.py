@@ -14,9 +14,14 @@ class JobStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    # Held before it may start: the grace period, or a second person's approval.
+    SCHEDULED = "scheduled", "Scheduled"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
 
 
-ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
+# A held job is active too: no second job may be requested for its target meanwhile.
+HELD_STATUSES = (JobStatus.SCHEDULED, JobStatus.AWAITING_APPROVAL)
+ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, *HELD_STATUSES)
 TERMINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 # A job that stopped short can be run again from where it stopped; a succeeded one has nothing left.
 RESUMABLE_STATUSES = (JobStatus.FAILED, JobStatus.CANCELLED)
@@ -32,7 +37,7 @@ class DeletionJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    status = models.CharField(max_length=24, choices=JobStatus.choices, default=JobStatus.PENDING)
     # The phase the job is in: a step, or the name of steps that run side by side (a plan's Together).
     current_step = models.CharField(max_length=32, blank=True)
     progress = models.FloatField(default=0.0, help_text="Percent, weighted by the preview's counts.")
@@ -62,14 +67,26 @@ class DeletionJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Set once the end of the job is announced on the broker; until then beat keeps trying.
     announced_at = models.DateTimeField(null=True, blank=True)
+    # The grace period: a scheduled job starts once this has passed (or when run now).
+    run_after = models.DateTimeField(null=True, blank=True)
+    # Second approval: a job that needed one runs only once approved, and never after it expired.
+    approval_required = models.BooleanField(default=False)
+    approval_expires_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [("request_deletion", "Can request, cancel and resume deletions")]
+        permissions = [
+            ("request_deletion", "Can request, cancel and resume deletions"),
+            ("approve_deletion", "Can approve or reject another person's deletion request"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "target_id"],
-                condition=Q(status__in=["pending", "running"]),
+                condition=Q(status__in=["pending", "running", "scheduled", "awaiting_approval"]),
                 name="one_active_job_per_target",
             )
         ]
@@ -83,8 +100,14 @@ class DeletionJob(models.Model):
         return self.status in ACTIVE_STATUSES
 
     @property
+    def is_held(self):
+        return self.status in HELD_STATUSES
+
+    @property
     def is_resumable(self):
-        return self.status in RESUMABLE_STATUSES
+        # Resuming a request that was never approved would run it without the approval.
+        unapproved = self.approval_required and self.approved_at is None
+        return self.status in RESUMABLE_STATUSES and not unapproved
 
     @property
     def total_deleted(self):

@@ -1,4 +1,5 @@
-"""Who may do what in the console: one permission, checked the same way by pages and the API."""
+"""Who may do what in the console: a permission to request deletions and one to approve other
+people's requests, checked the same way by pages and the API."""
 
 from functools import wraps
 
@@ -7,10 +8,16 @@ from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 REQUEST_DELETION = "deletion_console.request_deletion"
+APPROVE_DELETION = "deletion_console.approve_deletion"
 
 
 def can_request_deletion(user) -> bool:
     return bool(user and user.is_authenticated and user.has_perm(REQUEST_DELETION))
+
+
+def can_approve_deletion(user) -> bool:
+    """The second person of a second approval (never for their own request: services.approvals)."""
+    return bool(user and user.is_authenticated and user.has_perm(APPROVE_DELETION))
 
 
 def deletion_permission_required(view):
@@ -35,3 +42,13 @@ class CanRequestDeletion(BasePermission):
 
     def has_permission(self, request, view):
         return can_request_deletion(request.user)
+
+
+def approval_permission_required(view):
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if not can_approve_deletion(request.user):
+            raise PermissionDenied("You need the “approve deletion” permission for this.")
+        return view(request, *args, **kwargs)
+
+    return login_required(checked)

@@ -148,6 +148,8 @@ _EVERY_ROUND = {
 CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-deletion-jobs": {"task": "deletion_console.tasks.requeue_stalled_jobs", **_EVERY_ROUND},
     "announce-finished-deletion-jobs": {"task": "deletion_console.tasks.announce_finished_jobs", **_EVERY_ROUND},
+    "start-due-deletion-jobs": {"task": "deletion_console.tasks.start_due_jobs", **_EVERY_ROUND},
+    "expire-unapproved-deletion-jobs": {"task": "deletion_console.tasks.expire_unapproved_jobs", **_EVERY_ROUND},
 }
 # Topic exchange on the broker that announces finished deletions to other services.
 DELETION_EVENTS_EXCHANGE = env.str("DELETION_EVENTS_EXCHANGE", default="campaign.progress")
@@ -195,6 +197,18 @@ DELETION_RETRY_BASE_SECONDS = env.float("DELETION_RETRY_BASE_SECONDS", default=1
 # it, DEBUG derives a development key from SECRET_KEY (certificates say so) and production
 # refuses to issue certificates.
 DELETION_CERTIFICATE_KEY = env.str("DELETION_CERTIFICATE_KEY", default="")
+
+# Safeguards per kind of target (README "Grace period and second approval"). Seconds between a
+# request (or its approval) and the start of the deletion, during which the target is hidden and
+# the job can be cancelled; a kind not named starts at once. "tenant=2592000,campaign=0"
+DELETION_GRACE_PERIOD = {kind: float(s) for kind, s in env.dict("DELETION_GRACE_PERIOD", default={}).items()}
+# Kinds whose deletions need a second person's approval, from this many entities up (0: all).
+# A kind not named needs none. "tenant=0,campaign=100000"
+DELETION_APPROVAL = {
+    kind: {"min_entities": int(n)} for kind, n in env.dict("DELETION_APPROVAL_MIN_ENTITIES", default={}).items()
+}
+# An unapproved request is cancelled this long after it was made.
+DELETION_APPROVAL_EXPIRES_SECONDS = env.float("DELETION_APPROVAL_EXPIRES_SECONDS", default=7 * 24 * 3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -7,8 +7,8 @@ from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 
 from deletion_console import logcontext
-from deletion_console.selectors.jobs import stalled_jobs
-from deletion_console.services import announce, execution, jobs
+from deletion_console.selectors.jobs import due_jobs, expired_approvals, stalled_jobs
+from deletion_console.services import announce, approvals, execution, jobs, schedule
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +55,15 @@ def requeue_stalled_jobs():
 @shared_task(name="deletion_console.tasks.announce_finished_jobs")
 def announce_finished_jobs():
     announce.announce_pending()
+
+
+@shared_task(name="deletion_console.tasks.start_due_jobs")
+def start_due_jobs():
+    for job_id in due_jobs().values_list("pk", flat=True):
+        schedule.start_due(job_id)
+
+
+@shared_task(name="deletion_console.tasks.expire_unapproved_jobs")
+def expire_unapproved_jobs():
+    for job_id in expired_approvals().values_list("pk", flat=True):
+        approvals.expire(job_id)

@@ -37,6 +37,13 @@ def deleter(**kwargs):
     return UserFactory(can_delete=True, **kwargs)
 
 
+def approver(**kwargs):
+    """A user holding the approval permission (and nothing else)."""
+    user = UserFactory(can_delete=False, **kwargs)
+    user.user_permissions.add(Permission.objects.get(codename="approve_deletion"))
+    return type(user).objects.get(pk=user.pk)  # a fresh instance: permissions are cached
+
+
 def viewer(**kwargs):
     """A signed-in user without the deletion permission."""
     return UserFactory(can_delete=False, **kwargs)

@@ -34,8 +34,8 @@ def certificate_body(job: DeletionJob) -> dict:
         "target": {"kind": job.kind, "id": job.target_id, "label": job.target_label},
         # by: null when requested from the command line.
         "requested": {"by": job.requested_by.get_username() if job.requested_by else None, "at": _iso(job.created_at)},
-        # Second approvals do not exist yet: null until they do.
-        "approved": {"by": None, "at": None},
+        # null for a job that needed no second approval.
+        "approved": _approval(job),
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),
         "counts": _counts(job),
@@ -52,6 +52,15 @@ def issue_certificate(job: DeletionJob) -> dict:
     # Signed, so that a development certificate cannot pass for a real one.
     body["development_key"] = key.development
     return signing.sign(body, key)
+
+
+def _approval(job: DeletionJob) -> dict:
+    # When from the audit event (which the chain's head, signed below, covers); who from the job,
+    # as the event names the approver only in its message.
+    event = job.events.filter(kind="approved").order_by("-id").first()
+    if event is None:
+        return {"by": None, "at": None}
+    return {"by": job.approved_by.get_username() if job.approved_by else None, "at": _iso(event.created_at)}
 
 
 def _counts(job: DeletionJob) -> list[dict]:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from deletion_console.engine.plan import UnknownKind, get_plan
 from deletion_console.models import ACTIVE_STATUSES, TERMINAL_STATUSES, DeletionJob, JobStatus
+from deletion_console.permissions import can_approve_deletion
 
 
 def get_job(job_id) -> DeletionJob:
@@ -42,11 +43,22 @@ def stale_before():
     return timezone.now() - timedelta(seconds=settings.DELETION_HEARTBEAT_STALE_SECONDS)
 
 
+def due_jobs() -> QuerySet[DeletionJob]:
+    """Scheduled jobs whose grace period is over, longest due first."""
+    return DeletionJob.objects.filter(status=JobStatus.SCHEDULED, run_after__lte=timezone.now()).order_by("run_after")
+
+
+def expired_approvals() -> QuerySet[DeletionJob]:
+    """Requests still awaiting a second approval past their deadline."""
+    return DeletionJob.objects.filter(status=JobStatus.AWAITING_APPROVAL, approval_expires_at__lte=timezone.now())
+
+
 def stalled_jobs() -> QuerySet[DeletionJob]:
     """Running jobs nobody has reported on for too long: their worker is presumed gone.
 
     Pending jobs are not stalled: their first step may be waiting behind other jobs in the
     queue, and a chain that could not be queued at all fails the job at once (see services).
+    Held jobs (scheduled, awaiting approval) have no worker to go quiet.
     """
     return DeletionJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale_before())
 
@@ -123,6 +135,10 @@ def job_snapshot(job: DeletionJob) -> dict:
         "error": job.error,
         "warnings": job.warnings,
         "cancel_requested": job.cancel_requested,
+        "run_after": _iso(job.run_after),
+        "approval_required": job.approval_required,
+        "approval_expires_at": _iso(job.approval_expires_at),
+        "approved_at": _iso(job.approved_at),
         "seq": job.seq,
         # When the change this snapshot shows was recorded (just before its commit).
         "updated_at": _iso(job.heartbeat_at),
@@ -144,9 +160,9 @@ def _iso(value):
 
 
 def user_can_view_job(user, job: DeletionJob) -> bool:
-    """Staff and holders of the deletion permission see every job; others only their own."""
+    """Staff and holders of the deletion or approval permission see every job; others only their own."""
     if user is None or not user.is_authenticated:
         return False
-    if user.is_staff or user.has_perm("deletion_console.request_deletion"):
+    if user.is_staff or user.has_perm("deletion_console.request_deletion") or can_approve_deletion(user):
         return True
     return job.requested_by_id == user.pk

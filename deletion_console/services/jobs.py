@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from deletion_console import dispatch
 from deletion_console.engine.plan import get_plan
-from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobEvent, JobStatus
+from deletion_console.models import ACTIVE_STATUSES, HELD_STATUSES, DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.jobs import active_job_for, last_success_for, stale_before
-from deletion_console.services import outcomes, progress
+from deletion_console.services import outcomes, progress, safeguards
 from deletion_console.services.confirmation import mismatch_message, name_matches, shown_preview_is_current
 from deletion_console.services.context import OVER_STATES
 from deletion_console.services.execution import cancellable
@@ -88,9 +88,13 @@ def request_deletion(*, kind: str, target_id: str, confirmation: Confirmation, u
 
     The database's one-active-job-per-target constraint decides between simultaneous
     requests: the loser gets the winner's job in ActiveJobExists.
+
+    A kind with safeguards (services.safeguards) gets a held job instead: awaiting a second
+    approval, or scheduled for the end of its grace period with the target hidden at once.
     """
     current = check_request(kind=kind, target_id=target_id, confirmation=confirmation)
     plan = get_plan(kind)
+    guards = safeguards.for_request(kind, current.total)
     try:
         with transaction.atomic():
             job = DeletionJob(
@@ -103,6 +107,9 @@ def request_deletion(*, kind: str, target_id: str, confirmation: Confirmation, u
                 steps={step: {"state": "pending"} for step in plan.step_names},
                 run=1,
             )
+            if guards.holds:
+                _hold(job, guards, user, expected=current.total)
+                return job
             first = progress.enter_phase(job, plan.phases[0])
             job.save()
             JobEvent.objects.create(job=job, kind="requested", counts={"expected": current.total}, message=_by(user))
@@ -115,26 +122,42 @@ def request_deletion(*, kind: str, target_id: str, confirmation: Confirmation, u
     return job
 
 
+def _hold(job: DeletionJob, guards, user, *, expected: int) -> None:
+    job.current_step = get_plan(job.kind).phases[0].name
+    safeguards.hold(job, guards)
+    job.save()  # first: a request that loses the race for the target must not hide it
+    JobEvent.objects.create(job=job, kind="requested", counts={"expected": expected}, message=_by(user))
+    safeguards.held_event(job)
+    if job.status == JobStatus.SCHEDULED:
+        safeguards.hide_target(job)
+
+
 def cancel(job_id, user=None) -> DeletionJob:
     """Ask a job to stop; it does so between two batches, never in the middle of one.
 
     A pending job has deleted nothing, so it is cancelled at once (its queued step, if it ever
-    runs, finds the job over and stands down): it does not depend on a worker being up.
+    runs, finds the job over and stands down): it does not depend on a worker being up. So is a
+    held one (scheduled or awaiting approval); a target hidden for its grace period is shown again.
     """
     with transaction.atomic():
         job = DeletionJob.objects.select_for_update().get(pk=job_id)
         plan = get_plan(job.kind)
         if job.status not in ACTIVE_STATUSES:
-            raise JobStateError(f"Job {job.pk} is {job.status}; only a pending or running job can be cancelled.")
+            raise JobStateError(
+                f"Job {job.pk} is {job.status}; only a pending or running job can be cancelled, "
+                "or one still scheduled or awaiting approval."
+            )
         if not cancellable(plan, job.current_step):
             raise JobStateError(
                 f"Job {job.pk} has deleted everything and is verifying the result; it cannot be cancelled."
             )
         JobEvent.objects.create(job=job, step=job.current_step, kind="cancel-requested", message=_by(user))
         job.cancel_requested = True
-        if job.status == JobStatus.PENDING:
+        if job.status in (JobStatus.PENDING, *HELD_STATUSES):
             job.save(update_fields=["cancel_requested"])
             summary = f"Cancelled before it started. {outcomes.removed_summary(job, plan)}"
+            if job.run_after is not None and job.started_at is None:
+                transaction.on_commit(lambda: safeguards.show_target(job))
             return progress.cancelled(job.pk, job.current_step, summary)
         progress.touch(job)
         job.save(update_fields=["cancel_requested", "seq"])

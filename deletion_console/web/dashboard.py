@@ -17,6 +17,8 @@ STATUS_COLORS = {
     JobStatus.CANCELLED: "#8a94a3",
     JobStatus.RUNNING: "#2459d6",
     JobStatus.PENDING: "#d29b16",
+    JobStatus.SCHEDULED: "#7d5bd0",
+    JobStatus.AWAITING_APPROVAL: "#b05c8a",
 }
 STATUS_SERIES = [Series(status, JobStatus(status).label, color) for status, color in STATUS_COLORS.items()]
 DURATION_SERIES = [Series("median", "Median", "#2459d6"), Series("p95", "p95", "#9db8f5")]

@@ -138,6 +138,9 @@ def progress_context(job: DeletionJob) -> dict:
         "can_resume": job.is_resumable,
         "cancel_url": reverse("jobs:cancel", args=[job.pk]),
         "resume_url": reverse("jobs:resume", args=[job.pk]),
+        "run_now_url": reverse("jobs:run-now", args=[job.pk]),
+        "approve_url": reverse("jobs:approve", args=[job.pk]),
+        "reject_url": reverse("jobs:reject", args=[job.pk]),
         "status_url": reverse("api:deletion-detail", args=[job.pk]),
         "socket_path": f"/ws/deletions/{job.pk}/",
     }

@@ -14,6 +14,7 @@ from deletion_console.engine.plan import UnknownKind, listing_page, plan_for_sec
 from deletion_console.permissions import can_request_deletion, deletion_permission_required
 from deletion_console.selectors.jobs import active_job_for
 from deletion_console.services import jobs as job_services
+from deletion_console.services import safeguards
 from deletion_console.services.preview import preview
 from deletion_console.stores import errors
 from deletion_console.web.forms import ConfirmDeletionForm, TargetSearchForm
@@ -114,4 +115,5 @@ def _confirm_context(plan, current, form) -> dict:
         "stores_sentence": store_sentence(plan),
         "form": form,
         "target_id": current.target_id,
+        "safeguards": safeguards.for_request(plan.kind, current.total),
     }

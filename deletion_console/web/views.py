@@ -1,5 +1,5 @@
-"""Job pages: the list, the live progress page, and the cancel / resume buttons. Thin: reads
-go through selectors, writes through services.jobs."""
+"""Job pages: the list, the live progress page, and the cancel / resume / run now / approve /
+reject buttons. Thin: reads go through selectors, writes through services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,8 +10,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.permissions import can_request_deletion, deletion_permission_required
+from deletion_console.permissions import (
+    approval_permission_required,
+    can_approve_deletion,
+    can_request_deletion,
+    deletion_permission_required,
+)
 from deletion_console.selectors.jobs import get_job, job_list, jobs_needing_attention, user_can_view_job
+from deletion_console.services import approvals, schedule
 from deletion_console.services import jobs as job_services
 from deletion_console.web.presenters import progress_context, progress_url
 
@@ -36,6 +42,8 @@ def job_progress(request, job_id):
     job = visible_job(request, job_id)
     context = progress_context(job)
     context["can_act"] = can_request_deletion(request.user)
+    # The requester is not offered what the service would refuse them.
+    context["can_approve"] = can_approve_deletion(request.user) and job.requested_by_id != request.user.pk
     return render(request, "jobs/progress.html", context)
 
 
@@ -48,7 +56,7 @@ def jobs(request):
         valid = status in JobStatus.values
         queryset = job_list(status=status if valid else None)
         status = status if valid else ""
-    if not (request.user.is_staff or can_request_deletion(request.user)):
+    if not (request.user.is_staff or can_request_deletion(request.user) or can_approve_deletion(request.user)):
         queryset = queryset.filter(requested_by=request.user)
     page = Paginator(queryset, JOBS_PER_PAGE).get_page(request.GET.get("page"))
     for job in page:
@@ -82,4 +90,43 @@ def resume(request, job_id):
         messages.error(request, str(exc))
     else:
         messages.success(request, "Resumed: the job continues from the step where it stopped.")
+    return redirect(progress_url(job))
+
+
+@require_POST
+@deletion_permission_required
+def run_now(request, job_id):
+    job = _visible_job(request, job_id)
+    try:
+        schedule.run_now(job.pk, request.user)
+    except job_services.JobStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Started before the end of its grace period.")
+    return redirect(progress_url(job))
+
+
+@require_POST
+@approval_permission_required
+def approve(request, job_id):
+    job = _visible_job(request, job_id)
+    try:
+        approvals.approve(job.pk, request.user)
+    except job_services.DeletionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Approved.")
+    return redirect(progress_url(job))
+
+
+@require_POST
+@approval_permission_required
+def reject(request, job_id):
+    job = _visible_job(request, job_id)
+    try:
+        approvals.reject(job.pk, request.user, reason=request.POST.get("reason", "").strip()[:500])
+    except job_services.DeletionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.info(request, "Rejected: nothing was deleted.")
     return redirect(progress_url(job))

@@ -15,6 +15,7 @@
   var TERMINAL = { succeeded: true, failed: true, cancelled: true };
   var STATUS_LABELS = {
     pending: "Pending", running: "Running", succeeded: "Succeeded", failed: "Failed", cancelled: "Cancelled",
+    scheduled: "Scheduled", awaiting_approval: "Awaiting approval",
   };
   var POLL_MS = 2000;
   var QUIET_MS = 8000; // an active job normally reports at least this often
@@ -157,7 +158,26 @@
     show($("resume-form"), job.status === "failed" || job.status === "cancelled");
   }
 
+  function renderHeld() {
+    // A held job: the grace period's countdown, or the approval it waits for.
+    var scheduled = job.status === "scheduled", awaiting = job.status === "awaiting_approval";
+    show($("held"), scheduled || awaiting || Boolean(job.approved_at));
+    show($("held-scheduled"), scheduled);
+    show($("held-approval"), awaiting);
+    show($("approved-note"), Boolean(job.approved_at));
+    if (scheduled && job.run_after) {
+      var left = Math.max(0, (Date.parse(job.run_after) - Date.now()) / 1000);
+      setText($("countdown"), left > 0 ? formatSeconds(Math.ceil(left)) : "a moment");
+      var when = $("run-after");
+      if (when && when.getAttribute("datetime") !== job.run_after) {
+        when.setAttribute("datetime", job.run_after);
+        setText(when, job.run_after.replace("T", " ").slice(0, 19) + " UTC");
+      }
+    }
+  }
+
   function render() {
+    renderHeld();
     renderStatus();
     renderElapsed();
     renderSteps();
@@ -270,6 +290,7 @@
 
   function tick() {
     if (finished) return;
+    renderHeld();
     renderElapsed();
     renderSteps();
     if (socket && socket.readyState === WebSocket.OPEN && Date.now() - lastHeard > QUIET_MS) {
