@@ -96,7 +96,7 @@ def resume(request, job_id):
 @require_POST
 @deletion_permission_required
 def run_now(request, job_id):
-    job = _visible_job(request, job_id)
+    job = visible_job(request, job_id)
     try:
         schedule.run_now(job.pk, request.user)
     except job_services.JobStateError as exc:
@@ -109,7 +109,7 @@ def run_now(request, job_id):
 @require_POST
 @approval_permission_required
 def approve(request, job_id):
-    job = _visible_job(request, job_id)
+    job = visible_job(request, job_id)
     try:
         approvals.approve(job.pk, request.user)
     except job_services.DeletionRefused as exc:
@@ -122,7 +122,7 @@ def approve(request, job_id):
 @require_POST
 @approval_permission_required
 def reject(request, job_id):
-    job = _visible_job(request, job_id)
+    job = visible_job(request, job_id)
     try:
         approvals.reject(job.pk, request.user, reason=request.POST.get("reason", "").strip()[:500])
     except job_services.DeletionRefused as exc:
