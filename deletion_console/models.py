@@ -65,8 +65,6 @@ class DeletionJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Set once the end of the job is announced on the broker; until then beat keeps trying.
-    announced_at = models.DateTimeField(null=True, blank=True)
     # The grace period: a scheduled job starts once this has passed (or when run now).
     run_after = models.DateTimeField(null=True, blank=True)
     # Second approval: a job that needed one runs only once approved, and never after it expired.
@@ -194,3 +192,21 @@ class JobEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Job events are append-only.")
+
+
+class OutboundEvent(models.Model):
+    """A deletion event for other services, written with the change it reports (the outbox):
+    published after commit, or by beat after a crash or an outage, so at least once."""
+
+    job = models.ForeignKey(DeletionJob, on_delete=models.PROTECT, related_name="outbound_events")
+    routing_key = models.CharField(max_length=64)
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["published_at", "id"], name="outbound_unpublished")]
+
+    def __str__(self):
+        return f"{self.routing_key} ({'published' if self.published_at else 'pending'})"

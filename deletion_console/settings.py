@@ -147,12 +147,14 @@ _EVERY_ROUND = {
 }
 CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-deletion-jobs": {"task": "deletion_console.tasks.requeue_stalled_jobs", **_EVERY_ROUND},
-    "announce-finished-deletion-jobs": {"task": "deletion_console.tasks.announce_finished_jobs", **_EVERY_ROUND},
+    "publish-deletion-events": {"task": "deletion_console.tasks.publish_events", **_EVERY_ROUND},
     "start-due-deletion-jobs": {"task": "deletion_console.tasks.start_due_jobs", **_EVERY_ROUND},
     "expire-unapproved-deletion-jobs": {"task": "deletion_console.tasks.expire_unapproved_jobs", **_EVERY_ROUND},
 }
 # Topic exchange on the broker that announces finished deletions to other services.
 DELETION_EVENTS_EXCHANGE = env.str("DELETION_EVENTS_EXCHANGE", default="campaign.progress")
+# Events published per round trip to the broker (the rest wait for the next round).
+DELETION_EVENTS_BATCH = env.int("DELETION_EVENTS_BATCH", default=500)
 
 CHANNEL_LAYERS = {
     "default": {

@@ -52,9 +52,9 @@ def requeue_stalled_jobs():
             jobs.requeue(job, reason="heartbeat stale: the worker running this job is presumed gone")
 
 
-@shared_task(name="deletion_console.tasks.announce_finished_jobs")
-def announce_finished_jobs():
-    announce.announce_pending()
+@shared_task(name="deletion_console.tasks.publish_events")
+def publish_events():
+    announce.publish_pending()
 
 
 @shared_task(name="deletion_console.tasks.start_due_jobs")

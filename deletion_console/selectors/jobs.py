@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from deletion_console.engine.plan import UnknownKind, get_plan
-from deletion_console.models import ACTIVE_STATUSES, TERMINAL_STATUSES, DeletionJob, JobStatus
+from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobStatus
 from deletion_console.permissions import can_approve_deletion
 
 
@@ -61,12 +61,6 @@ def stalled_jobs() -> QuerySet[DeletionJob]:
     Held jobs (scheduled, awaiting approval) have no worker to go quiet.
     """
     return DeletionJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale_before())
-
-
-def unannounced_jobs() -> QuerySet[DeletionJob]:
-    """Ended jobs whose announcement has not gone out, once the normal path had its chance."""
-    grace = timezone.now() - timedelta(seconds=settings.DELETION_WATCHDOG_INTERVAL_SECONDS)
-    return DeletionJob.objects.filter(status__in=TERMINAL_STATUSES, announced_at__isnull=True, finished_at__lt=grace)
 
 
 def jobs_needing_attention() -> QuerySet[DeletionJob]:

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.permissions import can_approve_deletion
-from deletion_console.services import progress
+from deletion_console.services import events, progress
 from deletion_console.services.jobs import DeletionRefused, JobStateError, _by
 from deletion_console.services.schedule import schedule_or_release
 
@@ -87,4 +87,5 @@ def _end(job: DeletionJob, kind: str, message: str, warning: str) -> None:
     progress.touch(job)
     job.save()
     JobEvent.objects.create(job=job, kind=kind, message=message)
+    events.record_end(job)
     progress.broadcast_on_commit(job, force=True)

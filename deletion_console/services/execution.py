@@ -27,7 +27,7 @@ from deletion_console.engine.plan import FIRST_STEPS, get_plan
 from deletion_console.engine.scope import JobScope, LiveScope
 from deletion_console.models import CollectedId, DeletionJob, JobStatus
 from deletion_console.selectors import plan_checks
-from deletion_console.services import announce, progress
+from deletion_console.services import progress
 from deletion_console.services.context import Chunk
 from deletion_console.stores import errors
 from deletion_console.stores.registry import get_store
@@ -114,14 +114,13 @@ def _run(ctx: Chunk) -> Outcome:
 
 
 def _ended(ctx: Chunk, ended: progress.Ended, outcome: Outcome = Outcome.STOP) -> Outcome:
-    """After a step ended: queue what follows it, or settle the end of the job."""
+    """After a step ended: queue what follows it, or show an untouched target again (its end
+    is announced by the event recorded with it)."""
     if ended.queue:
         with transaction.atomic():
             dispatch.queue_chunks(ended.job, ended.queue)
-    if ended.job_over:
-        if ended.job.status != JobStatus.SUCCEEDED:
-            _show_again_if_untouched(ended.job, ctx.plan)
-        announce.deletion_finished(ended.job)
+    if ended.job_over and ended.job.status != JobStatus.SUCCEEDED:
+        _show_again_if_untouched(ended.job, ctx.plan)
     return outcome
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from deletion_console.engine.plan import Phase, Plan
 from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.jobs import job_snapshot
-from deletion_console.services import outcomes
+from deletion_console.services import events, outcomes
 from deletion_console.services.context import OVER_STATES, Chunk
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ def _change(
         superseded = ctx is not None and not ctx.is_current(job)
         if superseded and if_superseded is None:
             raise Superseded()
+        was_over = job.status in TERMINAL_STATUSES
         (if_superseded if superseded else mutate)(job)
         job.heartbeat_at = timezone.now()
         touch(job)
@@ -89,6 +90,8 @@ def _change(
         if event:
             run = ctx.run if ctx is not None else job.run
             JobEvent.objects.create(job=job, **{"run": run, **event})
+        if job.status in TERMINAL_STATUSES and not was_over:
+            events.record_end(job)
         broadcast_on_commit(job, force=force)
     if ctx is not None:
         ctx.job = job
@@ -169,6 +172,8 @@ def _end_step(ctx: Chunk, event, **fields) -> Ended:
 
     def mutate(job):
         _step_state(job, ctx.step, finished_at=timezone.now().isoformat(), **fields)
+        if fields["state"] == "done":
+            events.record_step(job, ctx.step)
         queue.extend(_after_step(job, ctx.plan, ctx.plan.phase_of(ctx.step)))
 
     job = _change(ctx.job.pk, mutate, event=event, force=True, ctx=ctx)

@@ -1,11 +1,11 @@
-from datetime import timedelta
+"""The outbox: events recorded with the change they report, published after commit or later."""
 
 import pytest
-from django.utils import timezone
+from django.test import override_settings
 from kombu import Connection, Queue
 
-from deletion_console.models import DeletionJob
-from deletion_console.services import announce
+from deletion_console.models import OutboundEvent
+from deletion_console.services import announce, events
 from tests.factories import failed_job
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def events_queue(settings):
-    queue = Queue("test-unannounced", exchange=announce.exchange(), routing_key="deletion.*", auto_delete=False)
+    queue = Queue("test-outbox", exchange=announce.exchange(), routing_key="deletion.*", auto_delete=False)
     with Connection(settings.DELETION_EVENTS_URL) as conn:
         bound = queue(conn.default_channel)
         bound.declare()
@@ -22,21 +22,29 @@ def events_queue(settings):
         bound.delete()
 
 
-def test_an_end_left_unannounced_by_a_crash_is_published_later_and_only_once(events_queue):
+def test_an_end_recorded_while_the_broker_is_away_is_published_later_and_only_once(events_queue):
     job = failed_job()
-    DeletionJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(minutes=2))
+    events.record_end(job)  # this test's transaction never commits: nothing was published on commit
+    with override_settings(DELETION_EVENTS_URL="amqp://guest:guest@127.0.0.1:9//"):
+        assert announce.publish_pending() == 0  # unreachable: kept for later
 
-    assert announce.announce_pending() == 1
-    assert announce.announce_pending() == 0
+    assert announce.publish_pending() == 1
+    assert announce.publish_pending() == 0
 
     message = events_queue.get(no_ack=True)
     assert message.delivery_info["routing_key"] == "deletion.failed"
-    assert message.payload["job_id"] == str(job.pk) and message.payload["error"] == job.error
-    assert DeletionJob.objects.get(pk=job.pk).announced_at is not None
+    assert message.properties["delivery_mode"] == 2  # persistent
+    assert message.payload["request_id"] == str(job.pk) and message.payload["errors"] == [job.error]
+    assert OutboundEvent.objects.get(job=job).published_at is not None
     assert events_queue.get(no_ack=True) is None
 
 
-def test_a_job_that_has_just_ended_is_left_to_the_normal_path(events_queue):
-    failed_job()  # finished just now: the worker announces it itself
-
-    assert announce.announce_pending() == 0
+def test_the_first_steps_and_the_last_two_are_named_as_the_seed_names_them():
+    assert [events.step_key(s) for s in ("validate", "collect", "mongodb", "orders", "verify", "complete")] == [
+        "deletion.validated",
+        "deletion.collecting",
+        "deletion.mongodb",
+        "deletion.orders",
+        None,
+        None,
+    ]

@@ -218,17 +218,20 @@ def test_completion_event_reaches_a_queue_bound_to_the_progress_exchange(rng, se
 
         job = delete(target.id)
 
-        message = poll(lambda: bound.get(no_ack=True))  # published just after the job is saved
+        # Each step's event first (see test_events), the completion last, just after the job is saved.
+        message = poll(
+            lambda: (m := bound.get(no_ack=True)) and m.delivery_info["routing_key"] == "deletion.completed" and m
+        )
         bound.delete()
 
     assert message is not None, "no deletion event was published"
     assert message.delivery_info["routing_key"] == "deletion.completed"
     body = message.payload
-    assert body["job_id"] == str(job.pk)
-    assert body["target_id"] == target.id
+    assert body["request_id"] == str(job.pk)
+    assert body["campaign_id"] == target.id
     assert body["status"] == "succeeded"
-    assert body["counts"] == target.counts
-    assert body["started_at"] and body["finished_at"]
+    assert body["deleted_counts"] == target.counts
+    assert body["started_at"] and body["completed_at"]
 
 
 def test_every_step_leaves_an_audit_event(rng):
