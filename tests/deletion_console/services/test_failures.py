@@ -25,6 +25,9 @@ PLAYERS = ("p1", "p2", "p3")
 # Small batches make each step long enough to interrupt in the middle, and real backoff
 # (1 s, 2 s, 4 s) shows the delays growing as production would.
 SLOW_STEPS = {
+    # One chunk per step: a worker killed mid-step then always holds its step's only message,
+    # which only the watchdog brings back (the broker's visibility timeout is far longer).
+    "DELETION_CHUNK_SECONDS": "60",
     "DELETION_MONGODB_BATCH": "1000",
     "DELETION_NEO4J_BATCH": "10",
     "DELETION_RETRY_BASE_SECONDS": "1",
