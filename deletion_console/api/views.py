@@ -129,9 +129,27 @@ def submit(request, *, kind: str, target_id: str, confirmation: dict) -> tuple[D
 
 
 def _confirmation(request) -> dict:
-    serializer = s.ConfirmationSerializer(data=request.data if isinstance(request.data, dict) else {})
+    # OpenAPI gives DELETE no body, so it is documented with query parameters; a body works too.
+    fields = ("confirm_name", "preview_token")
+    data = {name: request.query_params[name] for name in fields if name in request.query_params}
+    if isinstance(request.data, dict):
+        data.update({name: request.data[name] for name in fields if name in request.data})
+    serializer = s.ConfirmationSerializer(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+CONFIRMATION_QUERY = [
+    OpenApiParameter(
+        "preview_token",
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        description="The preview's token (service accounts must send it).",
+    ),
+    OpenApiParameter(
+        "confirm_name", OpenApiTypes.STR, OpenApiParameter.QUERY, description="The tenant's name, typed by a person."
+    ),
+]
 
 
 @extend_schema(tags=["deletions"])
@@ -291,9 +309,8 @@ class SeedTenantView(ApiView):
     @extend_schema(
         summary="Seed 004: delete the tenant's data",
         description="Queues the tenant's deletion in every service (202); follow it at `summary.status_url`. "
-        "The body carries `preview_token` (service accounts) or `confirm_name` (people).",
-        request=s.ConfirmationSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        "The query (or a JSON body) carries `preview_token` (service accounts) or `confirm_name` (people).",
+        parameters=[*CONFIRMATION_QUERY, IDEMPOTENCY_KEY],
         responses={
             202: OpenApiResponse(s.SeedTenantDeletionSerializer, description="Queued."),
             200: OpenApiResponse(s.SeedTenantDeletionSerializer, description="The job of an earlier request."),

@@ -94,7 +94,7 @@ def test_delete_tenant_with_the_preview_token_queues_its_deletion(service, tenan
     _, client = service
     token = client.get("/api/v1/tenant/t-10/deletion-preview").json()["preview_token"]
 
-    response = client.delete("/api/v1/tenant/t-10", {"preview_token": token}, format="json")
+    response = client.delete(f"/api/v1/tenant/t-10?preview_token={token}")
 
     assert response.status_code == 202
     body = response.json()
