@@ -218,3 +218,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(request, f"Resumed {resumed} job{'s' if resumed != 1 else ''}.", messages.SUCCESS)
         if skipped:
             self.message_user(request, "Not resumed: " + "; ".join(skipped), messages.WARNING)
+
+
+# Service accounts (API tokens) have their own module; importing it registers them.
+from deletion_console import service_accounts_admin  # noqa: E402, F401

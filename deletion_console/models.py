@@ -210,3 +210,53 @@ class OutboundEvent(models.Model):
 
     def __str__(self):
         return f"{self.routing_key} ({'published' if self.published_at else 'pending'})"
+
+
+class ServiceAccount(models.Model):
+    """A machine client of the API: another service, calling with `Authorization: Bearer <token>`.
+
+    It acts as its own user (no password, so it cannot sign in to the pages), whose Django
+    permissions are the account's, and whose name the audit trail records as the requester.
+    Only a SHA-256 of the token is stored: the token is shown once, when it is issued.
+    """
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_account")
+    # The first characters of the token, to tell tokens apart in the admin and in logs.
+    token_prefix = models.CharField(max_length=16, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None
+
+
+class IdempotencyKey(models.Model):
+    """The job a client's `Idempotency-Key` created: the same key from the same client returns it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    job = models.ForeignKey(DeletionJob, on_delete=models.CASCADE, related_name="idempotency_keys")
+    # What the key was first sent with: the same key for another target is a client's mistake.
+    kind = models.CharField(max_length=32)
+    target_id = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_client")]
+
+    def __str__(self):
+        return self.key

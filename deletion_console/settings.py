@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_prometheus",
     "channels",
     "deletion_console",
@@ -221,10 +223,41 @@ LOGOUT_REDIRECT_URL = "login"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: its Bearer challenge makes unauthenticated API calls 401 rather than 403.
+        "deletion_console.api.authentication.ServiceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["deletion_console.api.throttling.ServiceTokenRequestThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# Requests that create or cancel jobs, per service account token (DRF's "number/period").
+API_SERVICE_REQUEST_RATE = env.str("API_SERVICE_REQUEST_RATE", default="60/min")
+API_THROTTLE_CACHE = "throttle"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The throttle's counters, shared by every web process.
+    API_THROTTLE_CACHE: {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "deletion-console-throttle",
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Deletion Console API",
+    "DESCRIPTION": (
+        "Preview, request, follow and cancel the deletion of a campaign or tenant. People call it "
+        "with their session; other services with a service account's token."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's scripts and styles from drf-spectacular-sidecar, served by the console: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Who may read /metrics (and the details of /health/ready/): a caller presenting this bearer

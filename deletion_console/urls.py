@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from deletion_console import views
+from deletion_console.api.errors import not_found
 from deletion_console.monitoring.views import metrics
 from deletion_console.web import certificate_views
 from deletion_console.web.dashboard import dashboard
@@ -22,3 +23,5 @@ urlpatterns = [
     # Last: any other first segment names a kind's list (a plan's Listing.section).
     path("", include("deletion_console.web.target_urls")),
 ]
+
+handler404 = not_found

@@ -155,3 +155,11 @@ def chunk_of(job: DeletionJob, step: str) -> Chunk:
     """The context a worker's chunk of this job's step would run with."""
     chunk = job.steps.get(step, {}).get("chunk", job.chunk)
     return Chunk(job=job, plan=get_plan(job.kind), step=step, run=job.run, chunk=chunk, attempt=1)
+
+
+def service_account(name: str = "orders-service", can_delete: bool = True):
+    """A service account and its token: (account, token)."""
+    from deletion_console.services.service_accounts import create_service_account
+
+    permissions = ["deletion_console.request_deletion"] if can_delete else []
+    return create_service_account(name=name, permissions=permissions)

@@ -1,19 +1,65 @@
-"""The JSON API: the same services and selectors as the pages, the same permission."""
+"""The JSON API: the same services and selectors as the pages, the same permission.
+
+People call it with their session (or basic auth) and confirm by typing the name; other
+services with a service account's bearer token, confirming with the preview's signed token.
+"""
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from deletion_console.api.serializers import DeletionRequestSerializer, preview_data
+from deletion_console.api import serializers as s
 from deletion_console.engine.plan import UnknownKind, get_plan
-from deletion_console.models import DeletionJob
+from deletion_console.models import DeletionJob, ServiceAccount
 from deletion_console.permissions import CanRequestDeletion
 from deletion_console.selectors.jobs import get_job, job_snapshot, user_can_view_job
 from deletion_console.services import jobs as job_services
-from deletion_console.services.preview import preview
+from deletion_console.services.idempotency import KeyReused, request_deletion_once
+from deletion_console.services.preview import Preview, preview
+
+# ---- documented errors, shared by the operations ----
+
+E400 = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid request: {field: [message]} or {detail}.")
+E401 = OpenApiResponse(s.ErrorSerializer, description="No credentials, or an unknown or revoked token.")
+E403 = OpenApiResponse(s.ErrorSerializer, description="Without the “request deletion” permission.")
+E404 = OpenApiResponse(s.ErrorSerializer, description="No such kind, target or job.")
+E409 = OpenApiResponse(
+    s.ConflictSerializer,
+    description="A job is already active for the target, the job is in the wrong state, or the data changed "
+    "since the preview (the body then has the current preview and a new token).",
+)
+E422 = OpenApiResponse(s.ErrorSerializer, description="This Idempotency-Key was used for another target.")
+E429 = OpenApiResponse(s.ErrorSerializer, description="Too many requests for this token; see Retry-After.")
+READ_ERRORS = {401: E401, 403: E403, 404: E404}
+WRITE_ERRORS = {400: E400, 401: E401, 403: E403, 404: E404, 409: E409, 422: E422, 429: E429}
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The same key (per client) returns the job its first request created, with 200, "
+    "instead of creating another.",
+)
+IDEMPOTENCY_KEY_MAX = 255
+
+
+class Refused(Exception):
+    def __init__(self, response: Response):
+        self.response = response
+
+
+class ApiView(APIView):
+    parser_classes = [JSONParser]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Refused):
+            return exc.response
+        return super().handle_exception(exc)
 
 
 def _conflict(job: DeletionJob, message: str) -> Response:
@@ -33,74 +79,246 @@ def _visible_job(request, job_id) -> DeletionJob:
     return job
 
 
-class TargetPreviewView(APIView):
+def _found_preview(kind: str, target_id: str) -> Preview:
+    try:
+        noun = get_plan(kind).noun
+    except UnknownKind as exc:
+        raise NotFound(str(exc)) from None
+    # What no store can hold (PostgreSQL refuses NUL in text) is no target's id.
+    if "\x00" in target_id or len(target_id) > 255:
+        raise NotFound(f"No {noun} with id {target_id!r} was found.")
+    found = preview(kind, target_id)
+    if not found.exists:
+        raise NotFound(f"No {noun} with id {target_id!r} was found.")
+    return found
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise ValidationError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX} characters."]})
+    return key or None
+
+
+def submit(request, *, kind: str, target_id: str, confirmation: dict) -> tuple[DeletionJob, bool]:
+    """Request the deletion for the caller; the job, and whether it is new (False: the one an
+    earlier request with the same Idempotency-Key created). Refusals become their responses."""
+    by_service = isinstance(request.auth, ServiceAccount)
+    confirm = job_services.Confirmation(
+        confirmation.get("confirm_name", ""), shown=confirmation.get("preview_token"), by_service=by_service
+    )
+    try:
+        return request_deletion_once(
+            key=_idempotency_key(request), kind=kind, target_id=target_id, confirmation=confirm, user=request.user
+        )
+    except job_services.ActiveJobExists as exc:
+        raise Refused(_conflict(exc.job, str(exc))) from None
+    except job_services.TargetNotFound as exc:
+        raise NotFound(str(exc)) from None
+    except job_services.NameMismatch as exc:
+        raise Refused(Response({"confirm_name": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)) from None
+    except (job_services.PreviewTokenRequired, job_services.InvalidPreviewToken) as exc:
+        raise Refused(Response({"preview_token": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)) from None
+    except job_services.PreviewChanged as exc:
+        body = {"detail": str(exc), "preview": s.preview_data(exc.current)}
+        raise Refused(Response(body, status=status.HTTP_409_CONFLICT)) from None
+    except KeyReused as exc:
+        raise Refused(Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)) from None
+    except job_services.DeletionRefused as exc:
+        raise Refused(Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)) from None
+
+
+def _confirmation(request) -> dict:
+    # OpenAPI gives DELETE no body, so it is documented with query parameters; a body works too.
+    fields = ("confirm_name", "preview_token")
+    data = {name: request.query_params[name] for name in fields if name in request.query_params}
+    if isinstance(request.data, dict):
+        data.update({name: request.data[name] for name in fields if name in request.data})
+    serializer = s.ConfirmationSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+CONFIRMATION_QUERY = [
+    OpenApiParameter(
+        "preview_token",
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        description="The preview's token (service accounts must send it).",
+    ),
+    OpenApiParameter(
+        "confirm_name", OpenApiTypes.STR, OpenApiParameter.QUERY, description="The tenant's name, typed by a person."
+    ),
+]
+
+
+@extend_schema(tags=["deletions"])
+class TargetPreviewView(ApiView):
     permission_classes = [IsAuthenticated, CanRequestDeletion]
 
+    @extend_schema(
+        summary="What deleting the target would remove",
+        responses={200: s.PreviewSerializer, **READ_ERRORS},
+    )
     def get(self, request, target_id, kind):
-        try:
-            noun = get_plan(kind).noun
-        except UnknownKind as exc:
-            raise NotFound(str(exc)) from None
-        found = preview(kind, target_id)
-        if not found.exists:
-            raise NotFound(f"No {noun} with id {target_id!r} was found.")
-        return Response(preview_data(found))
+        return Response(s.preview_data(_found_preview(kind, target_id)))
 
 
-class DeletionsView(APIView):
+@extend_schema(tags=["deletions"])
+class DeletionsView(ApiView):
     permission_classes = [IsAuthenticated, CanRequestDeletion]
 
+    @extend_schema(
+        summary="Request a deletion",
+        description="People confirm with `confirm_name` (typed exactly); service accounts with the "
+        "`preview_token` of the preview they were shown. Either may send `preview_token`: if the data "
+        "changed since, the request is refused with 409 and the current preview.",
+        request=s.DeletionRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: OpenApiResponse(s.JobSerializer, description="The job was created and queued."),
+            200: OpenApiResponse(s.JobSerializer, description="The job an earlier request with this key created."),
+            **WRITE_ERRORS,
+        },
+    )
     def post(self, request):
-        serializer = DeletionRequestSerializer(data=request.data)
+        serializer = s.DeletionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        confirmation = job_services.Confirmation(data["confirm_name"], shown=data.get("preview_token"))
-        try:
-            job = job_services.request_deletion(
-                kind=data["kind"], target_id=data["target_id"], confirmation=confirmation, user=request.user
-            )
-        except job_services.ActiveJobExists as exc:
-            return _conflict(exc.job, str(exc))
-        except job_services.TargetNotFound as exc:
-            raise NotFound(str(exc)) from None
-        except job_services.NameMismatch as exc:
-            return Response({"confirm_name": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
-        except job_services.PreviewChanged as exc:
-            body = {"detail": str(exc), "preview": preview_data(exc.current)}
-            return Response(body, status=status.HTTP_409_CONFLICT)
-        except job_services.DeletionRefused as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        job, created = submit(request, kind=data["kind"], target_id=data["target_id"], confirmation=data)
         location = reverse("api:deletion-detail", args=[job.pk])
-        return Response(job_snapshot(job), status=status.HTTP_201_CREATED, headers={"Location": location})
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(job_snapshot(job), status=code, headers={"Location": location})
 
 
-class DeletionDetailView(APIView):
+@extend_schema(tags=["deletions"])
+class DeletionDetailView(ApiView):
     """Also the status the progress page polls when its WebSocket cannot open."""
 
+    @extend_schema(summary="A deletion job", responses={200: s.JobSerializer, **READ_ERRORS})
     def get(self, request, job_id):
         return Response(job_snapshot(_visible_job(request, job_id)))
 
 
-class _JobActionView(APIView):
-    """POST runs `action`, a service taking (job_id, user), on a job the caller may see."""
+def run_action(request, job_id, service) -> DeletionJob:
+    """Run `service`, taking (job_id, user), on a job the caller may see."""
+    job = _visible_job(request, job_id)
+    try:
+        service(job.pk, request.user)
+    except job_services.ActiveJobExists as exc:
+        raise Refused(_conflict(exc.job, str(exc))) from None
+    except job_services.JobStateError as exc:
+        raise Refused(_conflict(job, str(exc))) from None
+    return get_job(job.pk)
 
+
+class _JobActionView(ApiView):
     permission_classes = [IsAuthenticated, CanRequestDeletion]
-    action = None
+    # Not `action`: DRF and drf-spectacular read that name as a viewset's action.
+    service = None
 
     def post(self, request, job_id):
-        job = _visible_job(request, job_id)
-        try:
-            self.action(job.pk, request.user)
-        except job_services.ActiveJobExists as exc:
-            return _conflict(exc.job, str(exc))
-        except job_services.JobStateError as exc:
-            return _conflict(job, str(exc))
-        return Response(job_snapshot(get_job(job.pk)))
+        return Response(job_snapshot(run_action(request, job_id, self.service)))
 
 
+ACTION_RESPONSES = {200: s.JobSerializer, 401: E401, 403: E403, 404: E404, 409: E409, 429: E429}
+
+
+@extend_schema(tags=["deletions"])
+@extend_schema(
+    methods=["POST"],
+    summary="Cancel a job (it stops between two batches)",
+    request=None,
+    responses=ACTION_RESPONSES,
+)
 class CancelView(_JobActionView):
-    action = staticmethod(job_services.cancel)
+    service = staticmethod(job_services.cancel)
 
 
+@extend_schema(tags=["deletions"])
+@extend_schema(
+    methods=["POST"],
+    summary="Resume a failed or cancelled job",
+    request=None,
+    responses=ACTION_RESPONSES,
+)
 class ResumeView(_JobActionView):
-    action = staticmethod(job_services.resume)
+    service = staticmethod(job_services.resume)
+
+
+# ---- routes for clients written against the seeds: thin, onto the same services ----
+
+
+@extend_schema(tags=["seed-compatible"])
+class SeedCampaignDeletionView(ApiView):
+    permission_classes = [IsAuthenticated, CanRequestDeletion]
+
+    @extend_schema(
+        summary="Seed 000: request a campaign's deletion",
+        description="The same request as POST /api/deletions/ with kind `campaign`; the body carries "
+        "`preview_token` (service accounts) or `confirm_name` (people). Answers 202 with the `request_id`.",
+        request=s.ConfirmationSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            202: OpenApiResponse(s.SeedStatusSerializer, description="Queued."),
+            200: OpenApiResponse(s.SeedStatusSerializer, description="The job an earlier request with this key made."),
+            **WRITE_ERRORS,
+        },
+    )
+    def post(self, request, campaign_id):
+        job, created = submit(request, kind="campaign", target_id=campaign_id, confirmation=_confirmation(request))
+        code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        return Response(s.seed_status(job), status=code, headers={"Location": reverse("api:v1-status", args=[job.pk])})
+
+
+@extend_schema(tags=["seed-compatible"])
+class SeedStatusView(ApiView):
+    @extend_schema(summary="Seed 000: a deletion's progress", responses={200: s.SeedStatusSerializer, **READ_ERRORS})
+    def get(self, request, request_id):
+        return Response(s.seed_status(_visible_job(request, request_id)))
+
+
+@extend_schema(tags=["seed-compatible"])
+class SeedCancelView(ApiView):
+    permission_classes = [IsAuthenticated, CanRequestDeletion]
+
+    @extend_schema(
+        summary="Seed 000: cancel a deletion",
+        responses={200: s.SeedStatusSerializer, 401: E401, 403: E403, 404: E404, 409: E409, 429: E429},
+    )
+    def delete(self, request, request_id):
+        return Response(s.seed_status(run_action(request, request_id, job_services.cancel)))
+
+
+@extend_schema(tags=["seed-compatible"])
+class SeedTenantPreviewView(ApiView):
+    permission_classes = [IsAuthenticated, CanRequestDeletion]
+
+    @extend_schema(
+        summary="Seed 004: what deleting the tenant would remove",
+        responses={200: s.SeedTenantPreviewSerializer, **READ_ERRORS},
+    )
+    def get(self, request, tenant_id):
+        return Response(s.seed_tenant_preview(_found_preview("tenant", tenant_id)))
+
+
+@extend_schema(tags=["seed-compatible"])
+class SeedTenantView(ApiView):
+    permission_classes = [IsAuthenticated, CanRequestDeletion]
+
+    @extend_schema(
+        summary="Seed 004: delete the tenant's data",
+        description="Queues the tenant's deletion in every service (202); follow it at `summary.status_url`. "
+        "The query (or a JSON body) carries `preview_token` (service accounts) or `confirm_name` (people).",
+        parameters=[*CONFIRMATION_QUERY, IDEMPOTENCY_KEY],
+        responses={
+            202: OpenApiResponse(s.SeedTenantDeletionSerializer, description="Queued."),
+            200: OpenApiResponse(s.SeedTenantDeletionSerializer, description="The job of an earlier request."),
+            **WRITE_ERRORS,
+        },
+    )
+    def delete(self, request, tenant_id):
+        job, created = submit(request, kind="tenant", target_id=tenant_id, confirmation=_confirmation(request))
+        body = {"message": "Tenant data deletion requested", "request_id": str(job.pk), "summary": s.seed_status(job)}
+        code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        return Response(body, status=code, headers={"Location": reverse("api:v1-status", args=[job.pk])})

@@ -21,8 +21,13 @@ _SALT = "deletion-console.preview"
 PREVIEW_SIGNATURE_MAX_AGE = 3600
 
 
+# The label is signed too: a service, which cannot type the name, confirms the one it was shown.
+def _shown(preview: Preview) -> dict:
+    return {"target": preview.target_id, "label": preview.label, "counts": preview.counts}
+
+
 def sign_preview(preview: Preview) -> str:
-    return signing.dumps({"target": preview.target_id, "counts": preview.counts}, salt=_SALT)
+    return signing.dumps(_shown(preview), salt=_SALT)
 
 
 def shown_preview_is_current(token: str, preview: Preview) -> bool:
@@ -30,7 +35,17 @@ def shown_preview_is_current(token: str, preview: Preview) -> bool:
         shown = signing.loads(token, salt=_SALT, max_age=PREVIEW_SIGNATURE_MAX_AGE)
     except signing.BadSignature:
         return False
-    return shown == {"target": preview.target_id, "counts": preview.counts}
+    return shown == _shown(preview)
+
+
+def signed_by_us(token: str) -> bool:
+    """Whether the token is one this console signed, expired or not (an expired one is a
+    preview that is out of date, not a forgery)."""
+    try:
+        signing.loads(token, salt=_SALT)
+    except signing.BadSignature:
+        return False
+    return True
 
 
 def changed_message() -> str:

@@ -14,7 +14,12 @@ from deletion_console.engine.plan import get_plan
 from deletion_console.models import ACTIVE_STATUSES, HELD_STATUSES, DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.jobs import active_job_for, last_success_for, stale_before
 from deletion_console.services import outcomes, progress, safeguards
-from deletion_console.services.confirmation import mismatch_message, name_matches, shown_preview_is_current
+from deletion_console.services.confirmation import (
+    mismatch_message,
+    name_matches,
+    shown_preview_is_current,
+    signed_by_us,
+)
 from deletion_console.services.context import OVER_STATES
 from deletion_console.services.execution import cancellable
 from deletion_console.services.preview import Preview, preview
@@ -53,13 +58,26 @@ class JobStateError(DeletionRefused):
     pass
 
 
+class PreviewTokenRequired(DeletionRefused):
+    pass
+
+
+class InvalidPreviewToken(DeletionRefused):
+    pass
+
+
 @dataclass(frozen=True)
 class Confirmation:
     """How the requester confirmed: the name they typed, and the signed preview they were shown
-    (the confirm page and the command line show one; an API caller may send it back)."""
+    (the confirm page and the command line show one; an API caller may send it back).
 
-    typed_name: str
+    A service account (`by_service`) cannot type a name: the signed preview it sends back,
+    which names the target it was shown, stands for it, and is then required.
+    """
+
+    typed_name: str = ""
     shown: str | None = None
+    by_service: bool = False
 
 
 def check_request(*, kind: str, target_id: str, confirmation: Confirmation) -> Preview:
@@ -76,11 +94,28 @@ def check_request(*, kind: str, target_id: str, confirmation: Confirmation) -> P
         earlier = last_success_for(kind, current.target_id)
         if earlier is None:
             raise TargetNotFound(f"No {current.noun} with id {target_id!r} was found.")
+    if confirmation.by_service:
+        _check_service_confirmation(current, confirmation)
+        return current
     if not name_matches(current, confirmation.typed_name):
         raise NameMismatch(mismatch_message(current))
     if confirmation.shown is not None and not shown_preview_is_current(confirmation.shown, current):
         raise PreviewChanged(current)
     return current
+
+
+def _check_service_confirmation(current: Preview, confirmation: Confirmation) -> None:
+    if not confirmation.shown:
+        raise PreviewTokenRequired(
+            "A service account confirms with the preview_token of the target's preview; it cannot type a name."
+        )
+    if confirmation.typed_name and not name_matches(current, confirmation.typed_name):
+        raise NameMismatch(mismatch_message(current))
+    if not signed_by_us(confirmation.shown):
+        raise InvalidPreviewToken("The preview_token was not issued by this console, or was altered.")
+    # The signed preview binds the target, its name and its counts: any change since is a 409.
+    if not shown_preview_is_current(confirmation.shown, current):
+        raise PreviewChanged(current)
 
 
 def request_deletion(*, kind: str, target_id: str, confirmation: Confirmation, user=None) -> DeletionJob:

@@ -1,0 +1,25 @@
+"""Reads on service accounts."""
+
+import hashlib
+
+from deletion_console.models import ServiceAccount
+
+
+def hash_token(token: str) -> str:
+    # A plain SHA-256 suffices: the token is 256 random bits, not a password to be guessed.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def active_account_for_token(token: str) -> ServiceAccount | None:
+    """The account this token belongs to, unless it was revoked or its user deactivated.
+
+    Looked up by hash: equal hashes of a high-entropy token leave no timing to exploit.
+    """
+    account = ServiceAccount.objects.select_related("user").filter(token_hash=hash_token(token)).first()
+    if account is None or account.is_revoked or not account.user.is_active:
+        return None
+    return account
+
+
+def is_service_account(user) -> bool:
+    return bool(user is not None and user.is_authenticated and ServiceAccount.objects.filter(user=user).exists())

@@ -1,0 +1,83 @@
+"""Service accounts in the admin: the token is shown once, on the page that issues it."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from deletion_console.models import ServiceAccount
+from deletion_console.selectors.service_accounts import active_account_for_token, hash_token
+from tests.factories import UserFactory, service_account
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser(client):
+    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return user
+
+
+def _shown_token(response) -> str:
+    return re.search(r'id="service-token"[^>]*value="([^"]+)"', response.content.decode()).group(1)
+
+
+def test_creating_an_account_shows_its_token_once_and_stores_only_its_hash(client, superuser):
+    permission = Permission.objects.get(codename="request_deletion")
+
+    response = client.post(
+        reverse("admin:deletion_console_serviceaccount_add"),
+        {"name": "orders-service", "description": "Orders", "permissions": [permission.pk]},
+    )
+
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    token = _shown_token(response)
+    account = ServiceAccount.objects.get()
+    assert account.token_hash == hash_token(token) and account.created_by == superuser
+    assert account.user.has_perm("deletion_console.request_deletion")
+    change_page = client.get(reverse("admin:deletion_console_serviceaccount_change", args=[account.pk]))
+    assert token not in change_page.content.decode() and account.token_prefix in change_page.content.decode()
+    bearer = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert bearer.get(reverse("api:campaign-preview", args=["nope"])).status_code == 404
+
+
+def test_the_revoke_action_stops_the_token(client, superuser):
+    account, token = service_account("billing")
+
+    client.post(
+        reverse("admin:deletion_console_serviceaccount_changelist"),
+        {"action": "revoke_selected", "_selected_action": [account.pk]},
+    )
+
+    account.refresh_from_db()
+    assert account.is_revoked and active_account_for_token(token) is None
+
+
+def test_issuing_a_new_token_shows_it_and_retires_the_old_one(client, superuser):
+    account, old = service_account("billing")
+
+    response = client.post(
+        reverse("admin:deletion_console_serviceaccount_changelist"),
+        {"action": "rotate_token", "_selected_action": [account.pk]},
+    )
+
+    new = _shown_token(response)
+    assert new != old and active_account_for_token(old) is None
+    assert active_account_for_token(new) == account
+
+
+def test_permissions_are_changed_on_the_account_and_it_cannot_be_deleted(client, superuser):
+    account, _ = service_account("billing")
+
+    client.post(
+        reverse("admin:deletion_console_serviceaccount_change", args=[account.pk]),
+        {"description": "read only now", "permissions": []},
+    )
+
+    account.refresh_from_db()
+    assert account.description == "read only now"
+    assert not account.user.has_perm("deletion_console.request_deletion")
+    assert client.get(reverse("admin:deletion_console_serviceaccount_delete", args=[account.pk])).status_code == 403
