@@ -112,9 +112,11 @@ def wipe_seeded_data() -> None:
     truncate_contract_tables()
 
 
-def empty_seeded_data() -> None:
+def empty_seeded_data() -> bool:
     """Like wipe_seeded_data, but keeping the Mongo collections and so their indexes (test data
-    is small); a collection too large for one delete on FerretDB is dropped instead."""
+    is small); a collection too large for one delete on FerretDB is dropped instead. Returns
+    whether one was, so its indexes are to be made again."""
+    dropped = False
     for name in (settings.MONGODB_DB, settings.MONGODB_EXTERNAL_DB):
         db = mongo.database(name)
         for collection in db.list_collection_names():
@@ -124,8 +126,10 @@ def empty_seeded_data() -> None:
                 if not errors.is_too_many_matches(exc):
                     raise
                 db[collection].drop()
+                dropped = True
     delete_all_graph_nodes()
     truncate_contract_tables()
+    return dropped
 
 
 def delete_all_graph_nodes() -> None:
