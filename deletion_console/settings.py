@@ -153,10 +153,33 @@ CELERY_BEAT_SCHEDULE = {
     "start-due-deletion-jobs": {"task": "deletion_console.tasks.start_due_jobs", **_EVERY_ROUND},
     "expire-unapproved-deletion-jobs": {"task": "deletion_console.tasks.expire_unapproved_jobs", **_EVERY_ROUND},
 }
+# The orphan sweep (README "Orphaned data"): how often beat looks for data whose campaign or
+# tenant is gone, how many orphaned owners one sweep lists (and one clean-up job takes), and
+# whether a sweep that finds some requests their clean-up itself (off: a person confirms it).
+ORPHAN_SWEEP_INTERVAL_SECONDS = env.float("ORPHAN_SWEEP_INTERVAL_SECONDS", default=24 * 3600)
+ORPHAN_SWEEP_MAX_OWNERS = env.int("ORPHAN_SWEEP_MAX_OWNERS", default=1_000)
+ORPHAN_CLEANUP_AUTOMATIC = env.bool("ORPHAN_CLEANUP_AUTOMATIC", default=False)
+CELERY_BEAT_SCHEDULE["sweep-orphaned-data"] = {
+    "task": "deletion_console.tasks.sweep_orphans",
+    "schedule": ORPHAN_SWEEP_INTERVAL_SECONDS,
+    "options": {"expires": ORPHAN_SWEEP_INTERVAL_SECONDS},
+}
 # Topic exchange on the broker that announces finished deletions to other services.
 DELETION_EVENTS_EXCHANGE = env.str("DELETION_EVENTS_EXCHANGE", default="campaign.progress")
 # Events published per round trip to the broker (the rest wait for the next round).
 DELETION_EVENTS_BATCH = env.int("DELETION_EVENTS_BATCH", default=500)
+# Requests by message (README "Requests by message"), on the same broker: `<kind>.delete.requested`
+# on this topic exchange, bound for each kind of DELETION_PLANS to this queue; the messages the
+# consumer refuses are republished, with the reason in their headers, to the dead-letter pair.
+DELETION_REQUESTS_EXCHANGE = env.str("DELETION_REQUESTS_EXCHANGE", default="campaign.ops")
+DELETION_REQUESTS_QUEUE = env.str("DELETION_REQUESTS_QUEUE", default="campaign.deletion")
+DELETION_REQUESTS_DEAD_EXCHANGE = env.str("DELETION_REQUESTS_DEAD_EXCHANGE", default="campaign.ops.dead")
+DELETION_REQUESTS_DEAD_QUEUE = env.str("DELETION_REQUESTS_DEAD_QUEUE", default="campaign.deletion.dead")
+# A request that meets an error, not a refusal (a store or the database unreachable), goes back to
+# the queue after this pause, as often as it takes: an outage must not lose a request. Only an
+# error that is not transient (a bug) gives up, to the dead-letter queue, after this many attempts.
+DELETION_REQUESTS_RETRY_SECONDS = env.float("DELETION_REQUESTS_RETRY_SECONDS", default=5.0)
+DELETION_REQUESTS_MAX_ATTEMPTS = env.int("DELETION_REQUESTS_MAX_ATTEMPTS", default=5)
 
 CHANNEL_LAYERS = {
     "default": {

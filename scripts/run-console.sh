@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Serve the console against the dev stack: migrate, seed demo data once, make sure the demo
-# admin exists, then run daphne, a Celery worker and Celery beat until Ctrl-C stops them all.
+# admin exists, then run daphne, a Celery worker, Celery beat and the consumer of deletion requests by
+# message until Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a
@@ -21,7 +22,7 @@ $PY manage.py create_demo_admin
 pids=()
 stop() {
   trap - INT TERM EXIT
-  echo "Stopping the console, worker and beat..."
+  echo "Stopping the console, worker, beat and consumer..."
   kill "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
 }
@@ -31,9 +32,11 @@ $PY -m celery -A deletion_console worker -Q deletions --loglevel INFO >"$LOGS/wo
 pids+=($!)
 $PY -m celery -A deletion_console beat -s "$LOGS/beat-schedule" --loglevel INFO >"$LOGS/beat.log" 2>&1 &
 pids+=($!)
+$PY manage.py consume_deletion_requests >"$LOGS/consumer.log" 2>&1 &
+pids+=($!)
 $PY -m daphne -b 127.0.0.1 -p "$PORT" deletion_console.asgi:application &
 pids+=($!)
 
 echo "Console: http://127.0.0.1:$PORT/   health: http://127.0.0.1:$PORT/health/"
-echo "Worker and beat logs: $LOGS/"
+echo "Worker, beat and consumer logs: $LOGS/"
 wait -n "${pids[@]}"

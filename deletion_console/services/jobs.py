@@ -66,6 +66,14 @@ class InvalidPreviewToken(DeletionRefused):
     pass
 
 
+class JobIdTaken(DeletionRefused):
+    """The id the caller chose for the new job already names a job (`job`)."""
+
+    def __init__(self, job: DeletionJob):
+        self.job = job
+        super().__init__(f"Job id {job.pk} is already taken, by a deletion of {job.kind} {job.target_id!r}.")
+
+
 @dataclass(frozen=True)
 class Confirmation:
     """How the requester confirmed: the name they typed, and the signed preview they were shown
@@ -73,11 +81,17 @@ class Confirmation:
 
     A service account (`by_service`) cannot type a name: the signed preview it sends back,
     which names the target it was shown, stands for it, and is then required.
+
+    A request by message (`by_message`, services.intake) cannot type a name either, and is not
+    asked to: its publisher, an internal service on the internal broker, confirmed with its user
+    before publishing, as seed 000's Django does once the user clicked Delete. Everything else
+    is checked as for any request, and a preview it sends back must still be current.
     """
 
     typed_name: str = ""
     shown: str | None = None
     by_service: bool = False
+    by_message: bool = False
 
 
 def check_request(*, kind: str, target_id: str, confirmation: Confirmation) -> Preview:
@@ -97,6 +111,10 @@ def check_request(*, kind: str, target_id: str, confirmation: Confirmation) -> P
     if confirmation.by_service:
         _check_service_confirmation(current, confirmation)
         return current
+    if confirmation.by_message:
+        if confirmation.shown is not None:
+            _check_shown_token(current, confirmation.shown)
+        return current
     if not name_matches(current, confirmation.typed_name):
         raise NameMismatch(mismatch_message(current))
     if confirmation.shown is not None and not shown_preview_is_current(confirmation.shown, current):
@@ -111,18 +129,28 @@ def _check_service_confirmation(current: Preview, confirmation: Confirmation) ->
         )
     if confirmation.typed_name and not name_matches(current, confirmation.typed_name):
         raise NameMismatch(mismatch_message(current))
-    if not signed_by_us(confirmation.shown):
+    _check_shown_token(current, confirmation.shown)
+
+
+def _check_shown_token(current: Preview, token: str) -> None:
+    if not signed_by_us(token):
         raise InvalidPreviewToken("The preview_token was not issued by this console, or was altered.")
     # The signed preview binds the target, its name and its counts: any change since is a 409.
-    if not shown_preview_is_current(confirmation.shown, current):
+    if not shown_preview_is_current(token, current):
         raise PreviewChanged(current)
 
 
-def request_deletion(*, kind: str, target_id: str, confirmation: Confirmation, user=None) -> DeletionJob:
+def request_deletion(
+    *, kind: str, target_id: str, confirmation: Confirmation, user=None, job_id=None, by: str | None = None
+) -> DeletionJob:
     """Create a job for the target and, once committed, queue its first chunk.
 
     The database's one-active-job-per-target constraint decides between simultaneous
     requests: the loser gets the winner's job in ActiveJobExists.
+
+    `job_id` fixes the new job's id (a message's request_id), so that a request carried twice
+    cannot make two jobs: an id already taken is JobIdTaken, with that job. `by` says who asked,
+    in the audit trail, when `user` cannot (default: the user, or the command line).
 
     A kind with safeguards (services.safeguards) gets a held job instead: awaiting a second
     approval, or scheduled for the end of its grace period with the target hidden at once.
@@ -133,6 +161,7 @@ def request_deletion(*, kind: str, target_id: str, confirmation: Confirmation, u
     try:
         with transaction.atomic():
             job = DeletionJob(
+                **({"id": job_id} if job_id is not None else {}),
                 kind=kind,
                 target_id=current.target_id,
                 target_label=current.label,
@@ -142,14 +171,18 @@ def request_deletion(*, kind: str, target_id: str, confirmation: Confirmation, u
                 steps={step: {"state": "pending"} for step in plan.step_names},
                 run=1,
             )
+            requester = by or _by(user)
             if guards.holds:
-                _hold(job, guards, user, expected=current.total)
+                _hold(job, guards, requester, expected=current.total)
                 return job
             first = progress.enter_phase(job, plan.phases[0])
             job.save()
-            JobEvent.objects.create(job=job, kind="requested", counts={"expected": current.total}, message=_by(user))
+            JobEvent.objects.create(job=job, kind="requested", counts={"expected": current.total}, message=requester)
             _enqueue_on_commit(job, first)
     except IntegrityError:
+        taken = DeletionJob.objects.filter(pk=job_id).first() if job_id is not None else None
+        if taken is not None:
+            raise JobIdTaken(taken) from None
         existing = active_job_for(kind, current.target_id)
         if existing is None:
             raise
@@ -157,11 +190,11 @@ def request_deletion(*, kind: str, target_id: str, confirmation: Confirmation, u
     return job
 
 
-def _hold(job: DeletionJob, guards, user, *, expected: int) -> None:
+def _hold(job: DeletionJob, guards, requester: str, *, expected: int) -> None:
     job.current_step = get_plan(job.kind).phases[0].name
     safeguards.hold(job, guards)
     job.save()  # first: a request that loses the race for the target must not hide it
-    JobEvent.objects.create(job=job, kind="requested", counts={"expected": expected}, message=_by(user))
+    JobEvent.objects.create(job=job, kind="requested", counts={"expected": expected}, message=requester)
     safeguards.held_event(job)
     if job.status == JobStatus.SCHEDULED:
         safeguards.hide_target(job)

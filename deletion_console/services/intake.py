@@ -1,0 +1,166 @@
+"""Deletion requests that arrive as broker messages (README "Requests by message").
+
+A message routed `<kind>.delete.requested` carries `{<kind>_id, request_id, user_id, timestamp}`
+and optionally `preview_token`. It becomes a job through the same `jobs.request_deletion` as a
+click on the confirm page, with the message's `request_id` as the job's id: the broker delivers
+at least once, and a message carried twice finds its job instead of making a second one.
+
+Everything here either returns what became of the request or raises a `DeletionRefused` whose
+message is the reason, for the dead-letter queue; any other exception is an error, not a
+refusal, and the consumer tries the message again.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from deletion_console.engine.plan import UnknownKind, get_plan, kinds
+from deletion_console.models import DeletionJob
+from deletion_console.services import jobs
+
+ACTION = "requested"
+# DeletionJob.target_id's length (a longer id names no target the console could record), and
+# the most of a user_id the audit trail keeps.
+TEXT_MAX_LENGTH = 255
+
+
+class MalformedRequest(jobs.DeletionRefused):
+    """The message is not a request the console can read."""
+
+
+class RequestIdReused(jobs.DeletionRefused):
+    def __init__(self, job: DeletionJob):
+        self.job = job
+        super().__init__(
+            f"request_id {job.pk} already names the deletion of {job.kind} {job.target_id!r}; "
+            "a new request needs a new request_id."
+        )
+
+
+@dataclass(frozen=True)
+class DeletionRequest:
+    kind: str
+    target_id: str
+    request_id: uuid.UUID
+    user_id: str
+    timestamp: str
+    preview_token: str | None = None
+
+    @property
+    def requester(self) -> str:
+        """Who asked, as the job's "requested" audit event records it."""
+        return f"by message from user {self.user_id}, sent {self.timestamp}"
+
+
+@dataclass(frozen=True)
+class Intake:
+    job: DeletionJob
+    created: bool  # False: the message was a repeat, and `job` is the one it made before
+
+
+def binding_keys() -> list[str]:
+    """The routing keys of every kind's requests (and only theirs), for the queue's bindings."""
+    return [f"{kind}.delete.*" for kind in kinds()]
+
+
+def parse_request(*, routing_key: str, body: bytes | str) -> DeletionRequest:
+    """The request a message carries, or MalformedRequest saying what is wrong with it."""
+    kind = _kind_of(routing_key)
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedRequest(f"The body is not JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise MalformedRequest(f"The body is JSON but not an object (it is a {type(data).__name__}).")
+    id_field = f"{kind}_id"
+    missing = [name for name in (id_field, "request_id", "user_id", "timestamp") if data.get(name) in (None, "")]
+    if missing:
+        raise MalformedRequest(f"The body lacks {', '.join(missing)}.")
+    token = data.get("preview_token")
+    if token is not None and not isinstance(token, str):
+        raise MalformedRequest("preview_token must be a string.")
+    return DeletionRequest(
+        kind=kind,
+        target_id=_bounded_text(data[id_field], id_field),
+        request_id=_request_id(data["request_id"]),
+        user_id=_bounded_text(data["user_id"], "user_id"),
+        timestamp=_timestamp(data["timestamp"]),
+        preview_token=token or None,
+    )
+
+
+def take_request(*, routing_key: str, body: bytes | str) -> Intake:
+    """Create the job a message asks for, or find the one an earlier copy of it created."""
+    request = parse_request(routing_key=routing_key, body=body)
+    earlier = DeletionJob.objects.filter(pk=request.request_id).first()
+    if earlier is not None:
+        return Intake(job=_same_request(earlier, request), created=False)
+    confirmation = jobs.Confirmation(shown=request.preview_token, by_message=True)
+    try:
+        job = jobs.request_deletion(
+            kind=request.kind,
+            target_id=request.target_id,
+            confirmation=confirmation,
+            job_id=request.request_id,
+            by=request.requester,
+        )
+    except jobs.JobIdTaken as exc:
+        # Another copy of this message, handled at the same moment, created it first.
+        return Intake(job=_same_request(exc.job, request), created=False)
+    except jobs.ActiveJobExists as exc:
+        if exc.job.pk != request.request_id:
+            raise
+        return Intake(job=exc.job, created=False)
+    return Intake(job=job, created=True)
+
+
+def _same_request(job: DeletionJob, request: DeletionRequest) -> DeletionJob:
+    if (job.kind, job.target_id) != (request.kind, request.target_id):
+        raise RequestIdReused(job)
+    return job
+
+
+def _kind_of(routing_key: str) -> str:
+    kind, _, action = (routing_key or "").partition(".delete.")
+    if not kind or action != ACTION:
+        raise MalformedRequest(
+            f"Routing key {routing_key!r} is not a deletion request: requests are routed <kind>.delete.{ACTION}."
+        )
+    try:
+        get_plan(kind)
+    except UnknownKind as exc:
+        raise MalformedRequest(str(exc)) from None
+    return kind
+
+
+def _text(value, name: str) -> str:
+    # Numbers are accepted as well: a publisher's own ids are often integers.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise MalformedRequest(f"{name} must be a string (or an integer), not {type(value).__name__}.")
+    return str(value).strip()
+
+
+def _bounded_text(value, name: str) -> str:
+    text = _text(value, name)
+    if not text:
+        raise MalformedRequest(f"The body lacks {name}.")
+    if len(text) > TEXT_MAX_LENGTH:
+        raise MalformedRequest(f"{name} is longer than {TEXT_MAX_LENGTH} characters.")
+    return text
+
+
+def _request_id(value) -> uuid.UUID:
+    # The job's id is a UUID: anything else could not be the job a repeat of the message finds.
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise MalformedRequest(f"request_id {value!r} is not a UUID.") from None
+
+
+def _timestamp(value) -> str:
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        raise MalformedRequest(f"timestamp {value!r} is not an ISO 8601 date and time.") from None
+    return str(value)
