@@ -21,6 +21,7 @@ from deletion_console.models import DeletionJob
 log = logging.getLogger(__name__)
 
 RUN_CHUNK = "deletion_console.tasks.run_chunk"
+SWEEP_ORPHANS = "deletion_console.tasks.sweep_orphans"
 
 
 def queue_chunks(job: DeletionJob, steps: list[str], *, countdown: float = 0, on_unqueued=None) -> None:
@@ -46,3 +47,9 @@ def _send(messages: list[list], countdown: float, on_unqueued) -> None:
             log.warning("Could not queue chunks %s of deletion job %s: %s", messages, messages[0][0], exc)
             return
         on_unqueued(exc)
+
+
+def queue_sweep(sweep_id: int) -> None:
+    """Once the current transaction commits, queue the orphan sweep recorded as `sweep_id`.
+    A broker that refuses it raises: the person who asked is told, and the row stays unstarted."""
+    transaction.on_commit(lambda: current_app.send_task(SWEEP_ORPHANS, kwargs={"sweep_id": sweep_id}))

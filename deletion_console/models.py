@@ -260,3 +260,40 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class OrphanSweep(models.Model):
+    """One look for orphaned data (engine.orphans): when, who or what asked, what it found per
+    kind, and the clean-up jobs it requested itself (only with ORPHAN_CLEANUP_AUTOMATIC)."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Scheduled"
+        PERSON = "person", "Sweep now"
+
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    # {owner kind: {"owners": n, "refs": [orphaned owners], "capped": bool, "counts": {step: {entity: n}}, "total": n}}
+    findings = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    # {owner kind: job id} of the clean-up jobs this sweep requested
+    cleanup_jobs = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["-created_at"], name="orphan_sweep_latest")]
+
+    def __str__(self):
+        return f"orphan sweep {self.created_at:%Y-%m-%d %H:%M} ({self.get_trigger_display()})"
+
+    @property
+    def total(self) -> int:
+        return sum(
+            sum(sum(entities.values()) for entities in found.get("counts", {}).values())
+            for found in self.findings.values()
+        )

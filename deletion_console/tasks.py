@@ -8,7 +8,7 @@ from celery.signals import task_postrun, task_prerun
 
 from deletion_console import logcontext
 from deletion_console.selectors.jobs import due_jobs, expired_approvals, stalled_jobs
-from deletion_console.services import announce, approvals, execution, jobs, schedule
+from deletion_console.services import announce, approvals, execution, jobs, orphans, schedule
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +67,9 @@ def start_due_jobs():
 def expire_unapproved_jobs():
     for job_id in expired_approvals().values_list("pk", flat=True):
         approvals.expire(job_id)
+
+
+@shared_task(name="deletion_console.tasks.sweep_orphans")
+def sweep_orphans(sweep_id: int | None = None):
+    # From beat without an id (the service records a scheduled sweep), or from "Sweep now" with its row's.
+    orphans.run_sweep(sweep_id=sweep_id)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("jobs/", include("deletion_console.web.urls")),
     path("dashboard/", dashboard, name="dashboard"),
+    path("orphans/", include("deletion_console.web.orphan_urls")),
     path("api/", include("deletion_console.api.urls")),
     path("certificates/public-key.pem", certificate_views.public_key, name="certificate-public-key"),
     # Last: any other first segment names a kind's list (a plan's Listing.section).

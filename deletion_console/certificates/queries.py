@@ -17,6 +17,7 @@ from django.conf import settings
 
 from deletion_console.engine.graph import GraphNodes, GraphRelationships
 from deletion_console.engine.mongo import MongoDocs
+from deletion_console.engine.orphans import OrphanedData
 from deletion_console.engine.plan import Item, Plan
 from deletion_console.engine.sql import SqlRows
 
@@ -95,7 +96,16 @@ def _sql(item: SqlRows, ref: str, keys: list) -> ResidueQuery:
     return ResidueQuery("postgres", "SQL", (f"SELECT count(*) FROM {table} WHERE {where}",))
 
 
+def _orphaned(item: OrphanedData, ref: str, keys: list) -> ResidueQuery:
+    # The owner item's own query, once per orphaned owner the clean-up collected.
+    inner = residue_query(
+        item.inner, ref=f"<each orphaned {item.owner_kind} collected before the first delete>", keys=[]
+    )
+    return ResidueQuery(inner.store, inner.language, inner.queries)
+
+
 _RENDERERS = (
+    (OrphanedData, _orphaned),
     (MongoDocs, _mongo),
     (GraphNodes, _graph_nodes),
     (GraphRelationships, _graph_relationships),

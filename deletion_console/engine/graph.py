@@ -1,6 +1,8 @@
 """Plan items for Neo4j: nodes (detached from everything, shared nodes included) and
 relationships to shared nodes."""
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -24,6 +26,18 @@ class GraphNodes:
     def indexes(self):
         owner = (IndexNeed("neo4j", self.label, self.owner_property),) if self.owner_property else ()
         return owner + ((IndexNeed("neo4j", self.label, "id"),) if self.collected else ())
+
+    @property
+    def owner_key(self) -> str | None:
+        """The property naming the node's owner, by which orphaned nodes are found."""
+        return self.owner_property
+
+    def owners(self) -> Iterator[tuple[object, int]]:
+        """(owner ref, nodes) for every owner present on the label, in ref order."""
+        return graph.stream(
+            f"MATCH (n:`{self.label}`) WHERE n.`{self.owner_property}` IS NOT NULL "
+            f"RETURN n.`{self.owner_property}` AS ref, count(n) ORDER BY ref"
+        )
 
     def count(self, scope: Scope) -> int:
         total = 0
@@ -71,6 +85,21 @@ class GraphRelationships:
 
     def indexes(self):
         return (IndexNeed("neo4j", *self.anchor),) if self.anchor else ()
+
+    @property
+    def owner_key(self) -> str | None:
+        """The anchor's property: relationships are orphaned with the node they are anchored on."""
+        return self.anchor[1] if self.anchor else None
+
+    def owners(self) -> Iterator[tuple[object, int]]:
+        """(owner ref, relationships) for every anchor node that has some, in ref order: one
+        query, the pattern matched once per anchor value ($ref bound to it instead)."""
+        label, prop = self.anchor
+        pattern = re.sub(r"\$ref\b", "owner_ref", self.pattern)
+        return graph.stream(
+            f"MATCH (owner:`{label}`) WHERE owner.`{prop}` IS NOT NULL WITH DISTINCT owner.`{prop}` AS owner_ref "
+            f"MATCH {pattern} RETURN owner_ref, count(r) ORDER BY owner_ref"
+        )
 
     def count(self, scope: Scope) -> int:
         return graph.read_value(f"MATCH {self.pattern} RETURN count(r)", ref=scope.ref)

@@ -42,6 +42,11 @@ class MongoTarget:
             return None
         return TargetFound(label=str(doc.get(self.label_field) or doc["_id"]), document=doc, keys=[doc["_id"]])
 
+    def refs(self) -> Iterator[str]:
+        collection = mongo.database(_db(self.database))[self.collection]
+        for doc in collection.find({}, {"_id": 1}, batch_size=10_000):
+            yield str(doc["_id"])
+
     def hide(self, found: TargetFound) -> None:
         self._set(found, self.hide_update)
 
@@ -96,6 +101,15 @@ class MongoDocs:
         by_key = (IndexNeed("mongodb", self.collection, "_id", self.database),)
         by_owner = (IndexNeed("mongodb", self.collection, self.field, self.database),) if self.field else ()
         return by_key + by_owner
+
+    @property
+    def owner_key(self) -> str | None:
+        """The field naming the document's owner, by which orphaned documents are found."""
+        return self.field
+
+    def owners(self) -> Iterator[tuple[object, int]]:
+        """(owner ref, documents) for every owner present in the collection, in ref order."""
+        return mongo.owner_counts(_db(self.database), self.collection, self.field)
 
     def count(self, scope: Scope) -> int:
         db = _db(self.database)

@@ -88,6 +88,10 @@ class Target(Protocol):
 
     def unhide(self, found: TargetFound) -> None: ...
 
+    # Every target of the kind that exists, as other stores refer to it: what the orphan sweep
+    # subtracts (engine.orphans). A target without it makes its kind's orphans unsweepable.
+    def refs(self) -> Iterator[str]: ...
+
 
 class Collector(Protocol):
     entity: str
@@ -242,11 +246,16 @@ def index_needs(plan: Plan) -> list[IndexNeed]:
 
 
 def get_plan(kind: str) -> Plan:
-    try:
-        path = settings.DELETION_PLANS[kind]
-    except KeyError:
-        raise UnknownKind(kind) from None
-    return import_string(path)
+    path = settings.DELETION_PLANS.get(kind)
+    if path is not None:
+        return import_string(path)
+    # Not declared: the cleaning of a declared kind's orphaned data, derived from that kind's plan.
+    from deletion_console.engine import orphans
+
+    derived = orphans.plan_for(kind)
+    if derived is None:
+        raise UnknownKind(kind)
+    return derived
 
 
 def kinds() -> list[str]:

@@ -1,5 +1,6 @@
 """Plan items for the target PostgreSQL database."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -18,13 +19,16 @@ class SqlRows:
     """Rows of one table selected by `where`, an SQL condition that may use %(ref)s.
     `filters_on` names the columns of this table the condition selects by: each needs an index
     (see ensure_indexes), or every batch scans the table. `owner` names the column when the
-    condition is plain ownership (`owner = %(ref)s`), which lets a list count rows per target."""
+    condition is plain ownership (`owner = %(ref)s`), which lets a list count rows per target.
+    `via` (parent table, foreign key, the parent's owner column) names the ownership of rows
+    reached through their parent's (see `through`)."""
 
     entity: str
     table: str
     where: str
     filters_on: tuple[str, ...] = ()
     owner: str | None = None
+    via: tuple[str, str, str] | None = None
     store: ClassVar[str] = "postgres"
 
     @classmethod
@@ -35,10 +39,29 @@ class SqlRows:
     def through(cls, entity: str, table: str, *, parent: str, fk: str, owner: str) -> "SqlRows":
         """Rows with no owner column of their own, reached through their parent's."""
         where = f"{fk} IN (SELECT id FROM {parent} WHERE {owner} = %(ref)s)"
-        return cls(entity, table, where, filters_on=(fk,))
+        return cls(entity, table, where, filters_on=(fk,), via=(parent, fk, owner))
 
     def indexes(self):
         return tuple(IndexNeed("postgres", self.table, column) for column in self.filters_on)
+
+    @property
+    def owner_key(self) -> str | None:
+        """The column naming the row's owner (its parent's, for rows reached through it)."""
+        return self.owner or (self.via[2] if self.via else None)
+
+    def owners(self) -> Iterator[tuple[object, int]]:
+        """(owner ref, rows) for every owner present in the table, in ref order: one grouped scan."""
+        if self.owner:
+            query = sql.SQL("SELECT {o}, count(*) FROM {t} WHERE {o} IS NOT NULL GROUP BY 1 ORDER BY 1").format(
+                o=sql.Identifier(self.owner), t=_table(self.table)
+            )
+        else:
+            parent, fk, owner = self.via
+            query = sql.SQL(
+                "SELECT p.{o}, count(*) FROM {t} AS c JOIN {p} AS p ON p.id = c.{fk} "
+                "WHERE p.{o} IS NOT NULL GROUP BY 1 ORDER BY 1"
+            ).format(o=sql.Identifier(owner), t=_table(self.table), p=_table(parent), fk=sql.Identifier(fk))
+        return store.stream(query)
 
     def _condition(self) -> sql.Composable:
         return sql.SQL(self.where)
@@ -75,6 +98,10 @@ class SqlTarget:
         if row is None:
             return None
         return TargetFound(label=str(row[0] or target_id), document={}, keys=[target_id])
+
+    def refs(self) -> Iterator[str]:
+        for (key,) in store.stream(sql.SQL("SELECT id FROM {}").format(_table(self.table))):
+            yield str(key)
 
     def hide(self, found: TargetFound) -> None:
         return None

@@ -75,12 +75,17 @@ def _qualified(table: str) -> str:
     return table if "." in table else f"public.{table}"
 
 
+def _own(item):
+    # An orphan clean-up's item deletes through the owner plan's item it wraps (engine.orphans).
+    return getattr(item, "inner", item)
+
+
 def _sql_positions(plan: Plan) -> list[tuple[str, int, int, str, str]]:
     """(table, phase index, item index within its step, step name, entity) of every SQL delete."""
     positions = []
     for phase_index, phase in enumerate(plan.phases):
         for step in phase.steps:
-            for item_index, item in enumerate(step.items):
+            for item_index, item in enumerate(map(_own, step.items)):
                 if isinstance(item, SqlRows):
                     positions.append((_qualified(item.table), phase_index, item_index, step.name, item.entity))
     return positions
@@ -135,7 +140,7 @@ ORDER BY con.conname
 
 def _missing_sql(conn, plan: Plan) -> list[str]:
     wanted: dict[str, set[str]] = {}
-    for _, item in plan.all_items():
+    for item in (_own(item) for _, item in plan.all_items()):
         if isinstance(item, SqlRows):
             wanted.setdefault(_qualified(item.table), set()).update(c for c in (*item.filters_on, item.owner) if c)
     if isinstance(plan.target, SqlTarget):

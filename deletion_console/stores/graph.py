@@ -1,9 +1,10 @@
 """Neo4j: a per-process driver and batched primitives."""
 
 import os
+from collections.abc import Iterator
 
 from django.conf import settings
-from neo4j import Driver, GraphDatabase
+from neo4j import READ_ACCESS, Driver, GraphDatabase
 
 _driver = None
 _driver_pid = None
@@ -27,6 +28,14 @@ def driver() -> Driver:
 def read_value(query: str, **params):
     records, _, _ = driver().execute_query(query, params, routing_="r")
     return records[0][0] if records else None
+
+
+def stream(query: str, **params) -> Iterator[list]:
+    """The records of a read, one at a time: the driver fetches them in batches, so a result of
+    any size is never held whole (execute_query would)."""
+    with driver().session(default_access_mode=READ_ACCESS) as session:
+        for record in session.run(query, params):
+            yield record.values()
 
 
 def write_value(query: str, **params):

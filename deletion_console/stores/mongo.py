@@ -83,6 +83,15 @@ def stream_ids(db: str, collection: str, query: dict, batch_size: int) -> Iterat
         yield batch
 
 
+def owner_counts(db: str, collection: str, field: str) -> Iterator[tuple[object, int]]:
+    """(value, documents) for every value of `field` in the collection, in value order: one
+    pass, grouped by the server (FerretDB evaluates it in Go, without an index, in one scan
+    whatever the number of owners, where one count per owner would scan once each)."""
+    pipeline = [{"$group": {"_id": f"${field}", "n": {"$sum": 1}}}, {"$sort": {"_id": 1}}]
+    for row in database(db)[collection].aggregate(pipeline, batchSize=10_000):
+        yield row["_id"], row["n"]
+
+
 def delete_where(db: str, collection: str, query: dict) -> int:
     return database(db)[collection].delete_many(query).deleted_count
 

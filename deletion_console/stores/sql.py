@@ -1,5 +1,6 @@
 """The target PostgreSQL database (not the console's own): short connections, batched deletes."""
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -23,6 +24,14 @@ def scalar(query: str, params: dict | None = None):
     with connect() as conn:
         row = conn.execute(query, params or {}).fetchone()
         return row[0] if row else None
+
+
+def stream(query, params: dict | None = None, *, batch: int = 10_000) -> Iterator[tuple]:
+    """The rows of a query through a server-side cursor, `batch` at a time: never held whole."""
+    with connect() as conn, conn.cursor(name="deletion_console_stream") as cur:
+        cur.itersize = batch
+        cur.execute(query, params or {})
+        yield from cur
 
 
 def has_index_on(conn, table: str, column: str) -> bool | None:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from deletion_console.engine.plan import UnknownKind, listing_page, plan_for_section
 from deletion_console.permissions import can_request_deletion, deletion_permission_required
@@ -63,6 +64,13 @@ def _redirect_to_running(request, job):
 @deletion_permission_required
 def target_delete(request, section, target_id):
     plan = _plan(section)
+    back = (reverse("targets:list", args=[plan.listing.section]), plan.listing.title)
+    return confirm_deletion(request, plan, target_id, back=back)
+
+
+def confirm_deletion(request, plan, target_id, *, back: tuple[str, str]):
+    """The confirm page of any kind's target, and its POST: `back` is the (url, title) of the
+    page it was reached from (a kind's list, the Orphans page)."""
     running = active_job_for(plan.kind, target_id)
     if running is not None:
         return _redirect_to_running(request, running)
@@ -71,7 +79,8 @@ def target_delete(request, section, target_id):
     except Exception as exc:
         if not errors.is_transient(exc):
             raise
-        return _store_unavailable(request, exc, "targets/confirm.html", {"plan": plan, "target_id": target_id})
+        context = {"plan": plan, "target_id": target_id, "back_url": back[0], "back_title": back[1]}
+        return _store_unavailable(request, exc, "targets/confirm.html", context)
     form = ConfirmDeletionForm(request.POST or None, preview=current)
     if request.method == "POST" and form.is_valid():
         confirmation = job_services.Confirmation(form.cleaned_data["confirm_name"], form.cleaned_data["shown"] or "")
@@ -103,11 +112,13 @@ def target_delete(request, section, target_id):
         except job_services.TargetNotFound as exc:
             raise Http404(str(exc)) from None
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "targets/confirm.html", _confirm_context(plan, current, form), status=status)
+    return render(request, "targets/confirm.html", _confirm_context(plan, current, form, back), status=status)
 
 
-def _confirm_context(plan, current, form) -> dict:
+def _confirm_context(plan, current, form, back: tuple[str, str]) -> dict:
     return {
+        "back_url": back[0],
+        "back_title": back[1],
         "plan": plan,
         "preview": current,
         "groups": grouped(plan.kind, current.counts),

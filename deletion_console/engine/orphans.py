@@ -1,0 +1,323 @@
+"""Orphaned data: rows, documents, nodes and relationships whose owner (a campaign, a tenant) no
+longer exists in its home store, as a crashed script or a half-done manual delete leaves them.
+
+Found from the plan declarations and nothing else. Every plan item keyed by an owner field
+(`owner_key`: a MongoDocs field, a GraphNodes owner property, a relationship's anchor, an SqlRows
+owner column, its own or its parent's) lists the owners present in its container with one
+grouped pass (`owners()`), and the plan's target lists the owners that exist (`refs()`); an owner
+present in a container but not at home, and not being deleted by a job, is orphaned.
+
+Cleaning them is a kind of its own, `<kind>-orphans`, derived here from the owner kind's plan
+(`get_plan` asks `plan_for`; nothing to declare): its target is "the orphaned data of kind X"
+(target id: the owner kind), its collect step persists the orphaned owners (those the latest
+sweep found), and its items are the owner plan's own, in the same order, each walked over those
+owners one after the other with a resumable cursor. Preview, confirmation, progress, the audit
+trail and the verify step are then the ordinary ones, and the preview counts by the same items
+that delete.
+
+Looking for orphans reads every owner-keyed container once: that is the sweep's work (beat, or
+"Sweep now"), in the background. A clean-up works owner by owner through the items' own indexed
+queries, so its confirm page stays quick. An owner that exists again by the time its data would
+go (it was being created: its children are written before it) is skipped, so data with a living
+owner is never deleted.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+from django.conf import settings
+
+from deletion_console.engine.plan import Batch, Item, Plan, Step, Target, TargetFound, Together, get_plan, kinds
+from deletion_console.models import ACTIVE_STATUSES, DeletionJob, OrphanSweep
+
+SUFFIX = "-orphans"
+OWNERS = "owners"  # the entity the collect step persists: the orphaned owners' refs
+# Owners whose life is checked at once and walked by one delete batch.
+OWNERS_PER_BATCH = 100
+# Up to this many owners, what is known of them is asked owner by owner (exact, indexed lookups:
+# milliseconds each); beyond, by one pass over the whole container (FerretDB reads 100,000
+# documents in about 5 s), whatever the number of owners.
+OWNER_BY_OWNER_UP_TO = 50
+
+
+def orphan_kind(owner_kind: str) -> str:
+    return f"{owner_kind}{SUFFIX}"
+
+
+def owner_kind_of(kind: str) -> str | None:
+    return kind[: -len(SUFFIX)] if kind.endswith(SUFFIX) else None
+
+
+def sweepable(item) -> bool:
+    return getattr(item, "owner_key", None) is not None and callable(getattr(item, "owners", None))
+
+
+def orphan_kinds() -> list[str]:
+    """The owner kinds whose orphaned data can be found (their target lists its refs, and some of
+    their items are keyed by an owner field)."""
+    return [kind for kind in kinds() if orphan_plan(get_plan(kind)) is not None]
+
+
+# -- who is alive ---------------------------------------------------------------------------------
+
+
+def _being_deleted(owner_kind: str, refs: Iterable[str] | None = None) -> set[str]:
+    # What is left of a target an active job is deleting is that job's, not orphaned: a campaign's
+    # document goes at the end of its MongoDB step, while Neo4j and PostgreSQL still hold the rest.
+    jobs = DeletionJob.objects.filter(kind=owner_kind, status__in=ACTIVE_STATUSES)
+    if refs is not None:
+        jobs = jobs.filter(target_id__in=list(refs))
+    return set(jobs.values_list("target_id", flat=True))
+
+
+def living_refs(owner_kind: str, target: Target) -> set[str]:
+    """Every owner that exists, read once from its home store (memory: one string per owner)."""
+    return {*target.refs(), *_being_deleted(owner_kind)}
+
+
+def alive_among(owner_kind: str, target: Target, refs: Iterable[str]) -> set[str]:
+    """Which of `refs` have an owner now: looked up one by one, or for many, by one read of the
+    home store holding only `refs`."""
+    wanted = set(refs)
+    if not wanted:
+        return set()
+    if len(wanted) <= OWNER_BY_OWNER_UP_TO:
+        alive = {ref for ref in wanted if target.find(ref) is not None}
+    else:
+        alive = {ref for ref in target.refs() if ref in wanted}
+    return alive | _being_deleted(owner_kind, wanted - alive)
+
+
+# -- finding them ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Findings:
+    kind: str  # the owner kind
+    owners: list[str]  # orphaned owner refs, the first `limit` in plan order
+    capped: bool  # more owners were orphaned than `limit`: these are the first ones only
+    counts: dict[str, dict[str, int]]  # {step: {entity: n}} of those owners, as the cleaning job previews them
+
+    @property
+    def total(self) -> int:
+        return sum(sum(entities.values()) for entities in self.counts.values())
+
+
+def find_orphans(owner: Plan, *, limit: int) -> Findings:
+    """One grouped pass per owner-keyed container, in plan order; at most `limit` owners are kept
+    (and counted), the first ones met, so memory is bounded by the owners alive plus `limit`."""
+    derived = orphan_plan(owner)
+    if derived is None:
+        return Findings(owner.kind, [], False, {})
+    alive = living_refs(owner.kind, owner.target)
+    owners: dict[str, None] = {}  # insertion-ordered set
+    capped = False
+    per_item = []
+    for step, item in derived.all_items():
+        found: dict[str, int] = {}
+        for ref, n in item.inner.owners():
+            # Refs are strings by contract (the scope's ref): another type could never be deleted by ref.
+            if not isinstance(ref, str) or ref in alive:
+                continue
+            if ref not in owners:
+                if len(owners) >= limit:
+                    capped = True
+                    continue
+                owners[ref] = None
+            found[ref] = n
+        per_item.append((step.name, item.entity, found))
+    # Read again once the containers are read: an owner created meanwhile (its children are
+    # written before it) is not orphaned.
+    arrived = alive_among(owner.kind, owner.target, owners)
+    counts: dict[str, dict[str, int]] = {}
+    for step, entity, found in per_item:
+        counts.setdefault(step, {})[entity] = sum(n for ref, n in found.items() if ref not in arrived)
+    return Findings(owner.kind, [ref for ref in owners if ref not in arrived], capped, counts)
+
+
+# -- the cleaning job's plan ----------------------------------------------------------------------
+
+
+class OwnerScope:
+    """One orphaned owner as a plan item sees it: its ref, and nothing collected (its home
+    record is gone, so no legacy id array can be read: only owner-keyed data is reached)."""
+
+    def __init__(self, ref: str):
+        self.ref = ref
+        self.keys = [ref]
+
+    def ids(self, entity: str, batch_size: int) -> Iterator[list]:
+        return iter(())
+
+    def ids_after(self, entity: str, after: int, limit: int) -> tuple[list, int]:
+        return [], after
+
+
+@dataclass(frozen=True)
+class OrphanedDataOf:
+    """The target of a cleaning job: the orphaned data of one kind, found under the owner kind's id."""
+
+    owner_kind: str
+    owner_noun: str
+    store: str  # the owner's home store: its refs are persisted as that store's keys
+
+    @property
+    def label(self) -> str:
+        return f"Orphaned {self.owner_noun} data"
+
+    def find(self, target_id: str) -> TargetFound | None:
+        if target_id != self.owner_kind:
+            return None
+        # document[OWNERS] is filled by the collector on first use, once per scope.
+        return TargetFound(label=self.label, document={}, keys=[target_id])
+
+    def refs(self) -> Iterator[str]:
+        yield self.owner_kind
+
+    def hide(self, found: TargetFound) -> None:
+        return None
+
+    def unhide(self, found: TargetFound) -> None:
+        return None
+
+
+def swept_owners(owner_kind: str) -> list[str] | None:
+    """The orphaned owners the latest complete sweep found of the kind; None if none has looked.
+    A sweep records its findings once it has read everything (then requests its automatic
+    clean-ups, then finishes): findings present and no error mean complete."""
+    sweeps = OrphanSweep.objects.filter(error="").exclude(findings={}).order_by("-created_at")
+    for findings in sweeps.values_list("findings", flat=True)[:1]:
+        if owner_kind in findings:
+            return list(findings[owner_kind]["refs"])
+    return None
+
+
+@dataclass(frozen=True)
+class OrphanedOwners:
+    """Collects the orphaned owners to clean: those the latest sweep found (what the Orphans page
+    showed), or, before any sweep, those found now. Looking for them reads every container, which
+    is the sweep's work (beat's, or "Sweep now"): a clean-up previews and deletes by owner. Each
+    owner is checked again before anything of it goes, so one found alive since is left alone."""
+
+    owner_kind: str
+    store: str
+    entity: ClassVar[str] = OWNERS
+
+    def ids(self, found: TargetFound | None, ref: str, batch_size: int) -> Iterator[list]:
+        if found is None:
+            return
+        owners = found.document.get(OWNERS)
+        if owners is None:
+            owners = swept_owners(self.owner_kind)
+            if owners is None:
+                owners = find_orphans(get_plan(self.owner_kind), limit=settings.ORPHAN_SWEEP_MAX_OWNERS).owners
+            found.document[OWNERS] = owners  # every item's count reads them: find them once per scope
+        for start in range(0, len(owners), batch_size):
+            yield owners[start : start + batch_size]
+
+
+@dataclass(frozen=True)
+class OrphanedData:
+    """One item of the owner plan, over every collected orphaned owner."""
+
+    inner: Item
+    owner_kind: str
+    owner_target: Target
+
+    @property
+    def entity(self) -> str:
+        return self.inner.entity
+
+    @property
+    def store(self) -> str:
+        return self.inner.store
+
+    def indexes(self):
+        return getattr(self.inner, "indexes", tuple)()
+
+    def count(self, scope) -> int:
+        owners = {ref for batch in scope.ids(OWNERS, settings.DELETION_COLLECT_BATCH) for ref in batch}
+        if len(owners) <= OWNER_BY_OWNER_UP_TO:
+            found = {ref: self.inner.count(OwnerScope(ref)) for ref in owners}
+        else:
+            found = {ref: n for ref, n in self.inner.owners() if ref in owners}
+        found = {ref: n for ref, n in found.items() if n}
+        alive = alive_among(self.owner_kind, self.owner_target, found)
+        return sum(n for ref, n in found.items() if ref not in alive)
+
+    def delete_batch(self, scope, position, size: int, expected: int) -> Batch:
+        """Up to OWNERS_PER_BATCH owners from `after` (a collected row), resumed at `index` among
+        them with the inner item's own position; owners alive again are skipped."""
+        position = position or {"after": 0, "index": 0, "inner": None}
+        refs, last = scope.ids_after(OWNERS, position["after"], OWNERS_PER_BATCH)
+        if not refs:
+            return Batch(0, None)
+        alive = alive_among(self.owner_kind, self.owner_target, refs)
+        index, inner, deleted = position["index"], position["inner"], 0
+        while index < len(refs) and deleted < size:
+            if refs[index] not in alive:
+                batch = self.inner.delete_batch(OwnerScope(refs[index]), inner, size, 0)
+                deleted += batch.deleted
+                if batch.resume_at is not None:
+                    inner = batch.resume_at
+                    continue
+            index, inner = index + 1, None
+        if index < len(refs):
+            return Batch(deleted, {"after": position["after"], "index": index, "inner": inner})
+        if len(refs) < OWNERS_PER_BATCH:
+            return Batch(deleted, None)
+        return Batch(deleted, {"after": last, "index": 0, "inner": None})
+
+
+def _orphan_step(step: Step, owner: Plan) -> Step | None:
+    items = tuple(OrphanedData(item, owner.kind, owner.target) for item in step.items if sweepable(item))
+    return Step(step.name, step.label, items) if items else None
+
+
+def _derive(owner: Plan) -> Plan | None:
+    if not callable(getattr(owner.target, "refs", None)):
+        return None
+    parts = []
+    for part in owner.steps:
+        if isinstance(part, Together):
+            steps = tuple(s for s in (_orphan_step(step, owner) for step in part.steps) if s)
+            if len(steps) > 1:
+                parts.append(Together(part.name, part.label, steps))
+            elif steps:
+                parts.append(steps[0])
+        elif step := _orphan_step(part, owner):
+            parts.append(step)
+    if not parts:
+        return None
+    target = OrphanedDataOf(owner.kind, owner.noun, owner.target.store)
+    return Plan(
+        kind=orphan_kind(owner.kind),
+        noun=f"orphaned {owner.noun} data",
+        plural=owner.plural,  # "shared with other campaigns" on the confirm page
+        target=target,
+        steps=tuple(parts),
+        collect=(OrphanedOwners(owner.kind, owner.target.store),),
+        step_noun=owner.step_noun,
+        kept=owner.kept,
+    )
+
+
+# Derived once per owner plan object (settings may swap plans in tests: then derived again).
+_derived: dict[str, tuple[Plan, Plan | None]] = {}
+
+
+def orphan_plan(owner: Plan) -> Plan | None:
+    """The plan that cleans `owner`'s orphaned data, or None if its orphans cannot be found."""
+    cached = _derived.get(owner.kind)
+    if cached is None or cached[0] is not owner:
+        cached = (owner, _derive(owner))
+        _derived[owner.kind] = cached
+    return cached[1]
+
+
+def plan_for(kind: str) -> Plan | None:
+    owner_kind = owner_kind_of(kind)
+    if owner_kind is None or owner_kind not in settings.DELETION_PLANS:
+        return None
+    return orphan_plan(get_plan(owner_kind))
