@@ -138,6 +138,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=3),
+    # The sweep holds a lock in Redis for milliseconds, but a worker killed while holding it
+    # leaves it for this long, and until then no worker sweeps: kombu's 5 min default would
+    # delay the very redelivery a crash needs. Restoring stays safe without the lock (each
+    # message is moved under WATCH), so the lock only saves duplicate sweeps.
+    "unacked_mutex_expire": env.int("CELERY_UNACKED_MUTEX_EXPIRE", default=30),
 }
 CELERY_TASK_DEFAULT_QUEUE = "deletions"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

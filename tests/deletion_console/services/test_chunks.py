@@ -80,6 +80,8 @@ def test_a_chunk_lost_with_its_killed_worker_is_redelivered_by_the_broker_withou
         "CELERY_VISIBILITY_TIMEOUT": "4",
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",
         "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        # The killed worker may have been holding the sweep's lock.
+        "CELERY_UNACKED_MUTEX_EXPIRE": "2",
     }
     first = own_worker("doomed", extra_env=redelivery)
     before, target = seed_with_neighbours(rng, events=15_000)
