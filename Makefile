@@ -43,9 +43,10 @@ test: install
 	STACK_INSTANCE=test scripts/stack.sh up
 	scripts/ensure-chromium.sh
 	$(TEST_ENV) && $(PY) manage.py ensure_indexes >/dev/null && $(PY) -m pytest $(PYTEST_ARGS)
-	@# The tests whose outcome depends on the broker, again with RabbitMQ as Celery's broker
-	@# (5: PYTEST_ARGS selected none of them).
-	$(TEST_ENV) && CELERY_BROKER_URL="$$RABBITMQ_URL" $(PY) -m pytest -m broker -p no:cacheprovider $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	@# The tests whose outcome depends on a broker, again with the brokers swapped: RabbitMQ as
+	@# Celery's, Redis for the deletion events and requests (5: PYTEST_ARGS selected none of them).
+	$(TEST_ENV) && CELERY_BROKER_URL="$$RABBITMQ_URL" DELETION_EVENTS_URL="$$REDIS_URL" \
+		$(PY) -m pytest -m broker -p no:cacheprovider $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: install
 	$(VENV)/bin/ruff check .

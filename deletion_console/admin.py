@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from deletion_console.models import DeletionJob, JobEvent, JobStatus
+from deletion_console.models import DeletionBatch, DeletionJob, JobEvent, JobStatus
 from deletion_console.permissions import REQUEST_DELETION
 from deletion_console.selectors.audit import verify_chain
 from deletion_console.selectors.jobs import jobs_needing_attention, stale_before
@@ -99,7 +99,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ("resume_selected",)
     inlines = (JobEventInline,)
     fieldsets = (
-        (None, {"fields": ("id", "kind", "target_id", "target_label", "status", "page_link", "requested_by")}),
+        (None, {"fields": ("id", "kind", "target_id", "target_label", "status", "page_link", "requested_by", "batch")}),
         ("Progress", {"fields": ("current_step", "progress_display", "steps_display", "counts_display")}),
         ("Outcome", {"fields": ("error", "warnings_display", "residue_display")}),
         ("Audit trail", {"fields": ("audit_chain_display", "certificate_link")}),
@@ -114,6 +114,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "page_link",
         "requested_by",
+        "batch",
         "current_step",
         "progress_display",
         "steps_display",
@@ -222,3 +223,35 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 # Service accounts (API tokens) have their own module; importing it registers them.
 from deletion_console import service_accounts_admin  # noqa: E402, F401
+
+
+class BatchJobInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = DeletionJob
+    fk_name = "batch"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("created_at", "id")
+    fields = ("target_id", "target_label", "status", "current_step", "created_at", "finished_at")
+    readonly_fields = fields
+
+
+@admin.register(DeletionBatch)
+class DeletionBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who asked for which targets' deletion at once, and how many of its jobs could run together."""
+
+    list_display = ("id", "kind", "requested_by", "created_at", "max_running", "job_count")
+    list_filter = ("kind", "requested_by", "created_at")
+    date_hierarchy = "created_at"
+    list_select_related = ("requested_by",)
+    fields = ("id", "kind", "requested_by", "created_at", "max_running", "page_link")
+    readonly_fields = fields
+    inlines = (BatchJobInline,)
+
+    @admin.display(description="jobs")
+    def job_count(self, batch):
+        return batch.jobs.count()
+
+    @admin.display(description="page")
+    def page_link(self, batch):
+        return format_html('<a href="{}">Batch page</a>', reverse("jobs:batch", args=[batch.pk]))

@@ -17,14 +17,36 @@ class JobStatus(models.TextChoices):
     # Held before it may start: the grace period, or a second person's approval.
     SCHEDULED = "scheduled", "Scheduled"
     AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    # One of a bulk request's jobs, waiting for a place among the batch's running ones.
+    QUEUED = "queued", "Queued in its batch"
 
 
 # A held job is active too: no second job may be requested for its target meanwhile.
 HELD_STATUSES = (JobStatus.SCHEDULED, JobStatus.AWAITING_APPROVAL)
-ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, *HELD_STATUSES)
+ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, *HELD_STATUSES, JobStatus.QUEUED)
 TERMINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 # A job that stopped short can be run again from where it stopped; a succeeded one has nothing left.
 RESUMABLE_STATUSES = (JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class DeletionBatch(models.Model):
+    """A bulk request: who asked for which targets' deletion, when, and how many of its jobs may
+    run at once (the rest wait as `queued` and start as running ones end)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=32)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    max_running = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deletion batches"
+
+    def __str__(self):
+        return f"{self.kind} batch {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 class DeletionJob(models.Model):
@@ -74,6 +96,7 @@ class DeletionJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey(DeletionBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs")
 
     class Meta:
         ordering = ["-created_at"]
@@ -84,7 +107,7 @@ class DeletionJob(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "target_id"],
-                condition=Q(status__in=["pending", "running", "scheduled", "awaiting_approval"]),
+                condition=Q(status__in=["pending", "running", "scheduled", "awaiting_approval", "queued"]),
                 name="one_active_job_per_target",
             )
         ]

@@ -186,6 +186,11 @@ DELETION_REQUESTS_DEAD_QUEUE = env.str("DELETION_REQUESTS_DEAD_QUEUE", default="
 DELETION_REQUESTS_RETRY_SECONDS = env.float("DELETION_REQUESTS_RETRY_SECONDS", default=5.0)
 DELETION_REQUESTS_MAX_ATTEMPTS = env.int("DELETION_REQUESTS_MAX_ATTEMPTS", default=5)
 
+# Bulk deletion: how many targets one request may name, and how many of its jobs run at once
+# (the rest wait their turn, so one bulk request cannot take every worker from everyone else).
+DELETION_BATCH_MAX_TARGETS = env.int("DELETION_BATCH_MAX_TARGETS", default=200)
+DELETION_BATCH_MAX_RUNNING = env.int("DELETION_BATCH_MAX_RUNNING", default=3)
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

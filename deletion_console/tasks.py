@@ -7,8 +7,9 @@ from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 
 from deletion_console import logcontext
+from deletion_console.selectors.batches import batches_with_queued_jobs
 from deletion_console.selectors.jobs import due_jobs, expired_approvals, stalled_jobs
-from deletion_console.services import announce, approvals, execution, jobs, orphans, schedule
+from deletion_console.services import announce, approvals, batches, execution, jobs, orphans, schedule
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ def publish_events():
 def start_due_jobs():
     for job_id in due_jobs().values_list("pk", flat=True):
         schedule.start_due(job_id)
+    # A batch whose job ended while starting the next one failed gets it started here.
+    for batch_id in batches_with_queued_jobs().values_list("pk", flat=True):
+        batches.release_queued(batch_id)
 
 
 @shared_task(name="deletion_console.tasks.expire_unapproved_jobs")

@@ -115,6 +115,38 @@ class JobSerializer(serializers.Serializer):
     services_failed = serializers.IntegerField()
 
 
+class BatchJobSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    target_id = serializers.CharField()
+    target_label = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    status_label = serializers.CharField()
+    current_step = serializers.CharField(allow_blank=True)
+    progress = serializers.FloatField(help_text="Percent.")
+    total_deleted = serializers.IntegerField()
+    total_expected = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True)
+    resumable = serializers.BooleanField()
+    seq = serializers.IntegerField()
+
+
+class BatchSerializer(serializers.Serializer):
+    """A bulk deletion: its jobs, and one progress figure over all of them."""
+
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    requested_by = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    max_running = serializers.IntegerField(help_text="How many of its jobs run at once; the rest wait as queued.")
+    targets = serializers.IntegerField()
+    progress = serializers.FloatField(help_text="Percent, weighted by each job's preview; 100 once all succeeded.")
+    finished = serializers.BooleanField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    total_deleted = serializers.IntegerField()
+    total_expected = serializers.IntegerField()
+    jobs = BatchJobSerializer(many=True)
+
+
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 

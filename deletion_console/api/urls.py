@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("deletions/", views.DeletionsView.as_view(), name="deletions"),
     path("deletions/<uuid:job_id>/", views.DeletionDetailView.as_view(), name="deletion-detail"),
+    path("batches/<uuid:batch_id>/", views.BatchDetailView.as_view(), name="batch-detail"),
     path("deletions/<uuid:job_id>/cancel/", views.CancelView.as_view(), name="deletion-cancel"),
     path("deletions/<uuid:job_id>/resume/", views.ResumeView.as_view(), name="deletion-resume"),
     # Seed-compatible routes (see README, "The API"): no trailing slash, as the seeds write them.

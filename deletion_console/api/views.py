@@ -6,7 +6,7 @@ services with a service account's bearer token, confirming with the preview's si
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
@@ -16,9 +16,11 @@ from rest_framework.views import APIView
 
 from deletion_console.api import serializers as s
 from deletion_console.engine.plan import UnknownKind, get_plan
-from deletion_console.models import DeletionJob, ServiceAccount
+from deletion_console.models import DeletionBatch, DeletionJob, ServiceAccount
 from deletion_console.permissions import CanRequestDeletion
+from deletion_console.selectors.batches import batch_snapshot, get_batch, user_can_view_batch
 from deletion_console.selectors.jobs import get_job, job_snapshot, user_can_view_job
+from deletion_console.services import batches
 from deletion_console.services import jobs as job_services
 from deletion_console.services.idempotency import KeyReused, request_deletion_once
 from deletion_console.services.preview import Preview, preview
@@ -100,13 +102,18 @@ def _idempotency_key(request) -> str | None:
     return key or None
 
 
+def _confirm(request, data: dict) -> job_services.Confirmation:
+    return job_services.Confirmation(
+        data.get("confirm_name", ""),
+        shown=data.get("preview_token"),
+        by_service=isinstance(request.auth, ServiceAccount),
+    )
+
+
 def submit(request, *, kind: str, target_id: str, confirmation: dict) -> tuple[DeletionJob, bool]:
     """Request the deletion for the caller; the job, and whether it is new (False: the one an
     earlier request with the same Idempotency-Key created). Refusals become their responses."""
-    by_service = isinstance(request.auth, ServiceAccount)
-    confirm = job_services.Confirmation(
-        confirmation.get("confirm_name", ""), shown=confirmation.get("preview_token"), by_service=by_service
-    )
+    confirm = _confirm(request, confirmation)
     try:
         return request_deletion_once(
             key=_idempotency_key(request), kind=kind, target_id=target_id, confirmation=confirm, user=request.user
@@ -164,24 +171,66 @@ class TargetPreviewView(ApiView):
         return Response(s.preview_data(_found_preview(kind, target_id)))
 
 
+def submit_batch(request, items: list) -> DeletionBatch:
+    """A list of requests, each confirmed as a single one would be, as one batch: all or none."""
+    if _idempotency_key(request):
+        raise ValidationError({"Idempotency-Key": ["Not supported for a list; a list's jobs are one batch."]})
+    if not items:
+        raise ValidationError({"detail": "An empty list requests nothing: send at least one deletion request."})
+    serializer = s.DeletionRequestSerializer(data=items, many=True)
+    if not serializer.is_valid():
+        raise ValidationError({"items": serializer.errors})
+    kinds_named = {item["kind"] for item in serializer.validated_data}
+    if len(kinds_named) > 1:
+        raise ValidationError({"kind": ["All targets of one bulk request must be of one kind."]})
+    confirmations = {item["target_id"]: _confirm(request, item) for item in serializer.validated_data}
+    if len(confirmations) != len(items):
+        raise ValidationError({"target_id": ["Each target may appear once in a bulk request."]})
+    try:
+        return batches.request_batch(kind=kinds_named.pop(), confirmations=confirmations, user=request.user)
+    except batches.BatchRefused as exc:
+        raise Refused(Response({"detail": str(exc), "problems": exc.problems}, status=400)) from None
+
+
+DELETION_REQUEST = PolymorphicProxySerializer(
+    component_name="DeletionRequestOrList",
+    serializers=[s.DeletionRequestSerializer, s.DeletionRequestSerializer(many=True)],
+    resource_type_field_name=None,
+)
+
+
 @extend_schema(tags=["deletions"])
 class DeletionsView(ApiView):
     permission_classes = [IsAuthenticated, CanRequestDeletion]
 
     @extend_schema(
-        summary="Request a deletion",
+        summary="Request a deletion, or many as one batch",
         description="People confirm with `confirm_name` (typed exactly); service accounts with the "
         "`preview_token` of the preview they were shown. Either may send `preview_token`: if the data "
-        "changed since, the request is refused with 409 and the current preview.",
-        request=s.DeletionRequestSerializer,
+        "changed since, the request is refused with 409 and the current preview.\n\n"
+        "A list of such requests (one kind) is a bulk deletion: one batch, created whole or not at all "
+        "(400 naming each target that stopped it), whose jobs run at most DELETION_BATCH_MAX_RUNNING at "
+        "once; the answer is the batch, at `Location`.",
+        request=DELETION_REQUEST,
         parameters=[IDEMPOTENCY_KEY],
         responses={
-            201: OpenApiResponse(s.JobSerializer, description="The job was created and queued."),
+            201: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="JobOrBatch",
+                    serializers=[s.JobSerializer, s.BatchSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="The job (or, for a list, the batch) was created and queued.",
+            ),
             200: OpenApiResponse(s.JobSerializer, description="The job an earlier request with this key created."),
             **WRITE_ERRORS,
         },
     )
     def post(self, request):
+        if isinstance(request.data, list):
+            batch = submit_batch(request, request.data)
+            location = reverse("api:batch-detail", args=[batch.pk])
+            return Response(batch_snapshot(batch), status=status.HTTP_201_CREATED, headers={"Location": location})
         serializer = s.DeletionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -189,6 +238,21 @@ class DeletionsView(ApiView):
         location = reverse("api:deletion-detail", args=[job.pk])
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(job_snapshot(job), status=code, headers={"Location": location})
+
+
+@extend_schema(tags=["deletions"])
+class BatchDetailView(ApiView):
+    """Also what the batch page polls."""
+
+    @extend_schema(summary="A bulk deletion and its jobs", responses={200: s.BatchSerializer, **READ_ERRORS})
+    def get(self, request, batch_id):
+        try:
+            batch = get_batch(batch_id)
+        except DeletionBatch.DoesNotExist:
+            raise NotFound("No such bulk deletion.") from None
+        if not user_can_view_batch(request.user, batch):
+            raise PermissionDenied("You may not see this bulk deletion.")
+        return Response(batch_snapshot(batch))
 
 
 @extend_schema(tags=["deletions"])

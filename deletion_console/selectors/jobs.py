@@ -154,9 +154,14 @@ def _iso(value):
 
 
 def user_can_view_job(user, job: DeletionJob) -> bool:
-    """Staff and holders of the deletion or approval permission see every job; others only their own."""
+    return user_can_view_request(user, job.requested_by_id)
+
+
+def user_can_view_request(user, requested_by_id) -> bool:
+    """Staff and holders of the deletion or approval permission see every job and batch; others
+    only those they requested."""
     if user is None or not user.is_authenticated:
         return False
     if user.is_staff or user.has_perm("deletion_console.request_deletion") or can_approve_deletion(user):
         return True
-    return job.requested_by_id == user.pk
+    return requested_by_id == user.pk

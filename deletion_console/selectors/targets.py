@@ -39,3 +39,23 @@ def latest_jobs_by_target(kind: str, target_ids) -> dict[str, DeletionJob]:
     for job in DeletionJob.objects.filter(kind=kind, target_id__in=list(target_ids)).order_by("-created_at"):
         latest.setdefault(job.target_id, job)
     return latest
+
+
+def matching_ids(page_of, *, query: str, limit: int) -> tuple[list[str], int]:
+    """Up to `limit` + 1 ids of the targets a list search matches that are not being deleted,
+    walking the list's pages (one more than the limit tells the caller there are too many),
+    and how many matches were passed over because a deletion of them is already active."""
+    ids: list[str] = []
+    busy = 0
+    after = ""
+    while len(ids) <= limit:
+        page = page_of(query=query, after=after, before="")
+        for row in page.rows:
+            if row.job is not None and row.job.is_active:
+                busy += 1
+            else:
+                ids.append(row.id)
+        if not page.has_next or not page.rows:
+            break
+        after = page.next_cursor
+    return ids[: limit + 1], busy

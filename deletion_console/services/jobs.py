@@ -92,6 +92,9 @@ class Confirmation:
     shown: str | None = None
     by_service: bool = False
     by_message: bool = False
+    # One target of a bulk request: the person typed how many targets it deletes instead of each
+    # name (services.batches checks that number); the signed preview they were shown still binds.
+    in_batch: bool = False
 
 
 def check_request(*, kind: str, target_id: str, confirmation: Confirmation) -> Preview:
@@ -114,6 +117,11 @@ def check_request(*, kind: str, target_id: str, confirmation: Confirmation) -> P
     if confirmation.by_message:
         if confirmation.shown is not None:
             _check_shown_token(current, confirmation.shown)
+        return current
+    if confirmation.in_batch:
+        if not confirmation.shown:
+            raise PreviewTokenRequired("A target of a bulk request is confirmed with the preview it was shown.")
+        _check_shown_token(current, confirmation.shown)
         return current
     if not name_matches(current, confirmation.typed_name):
         raise NameMismatch(mismatch_message(current))
@@ -141,9 +149,20 @@ def _check_shown_token(current: Preview, token: str) -> None:
 
 
 def request_deletion(
-    *, kind: str, target_id: str, confirmation: Confirmation, user=None, job_id=None, by: str | None = None
+    *,
+    kind: str,
+    target_id: str,
+    confirmation: Confirmation,
+    user=None,
+    job_id=None,
+    by: str | None = None,
+    batch=None,
+    queued: bool = False,
 ) -> DeletionJob:
     """Create a job for the target and, once committed, queue its first chunk.
+
+    A job of a bulk request belongs to its `batch`; `queued`, it waits for a place among the
+    batch's running jobs instead (services.batches starts it).
 
     The database's one-active-job-per-target constraint decides between simultaneous
     requests: the loser gets the winner's job in ActiveJobExists.
@@ -170,10 +189,14 @@ def request_deletion(
                 counts={step: dict.fromkeys(entities, 0) for step, entities in current.counts.items()},
                 steps={step: {"state": "pending"} for step in plan.step_names},
                 run=1,
+                batch=batch,
             )
             requester = by or _by(user)
             if guards.holds:
                 _hold(job, guards, requester, expected=current.total)
+                return job
+            if queued:
+                _queue(job, requester, expected=current.total)
                 return job
             first = progress.enter_phase(job, plan.phases[0])
             job.save()
@@ -200,6 +223,16 @@ def _hold(job: DeletionJob, guards, requester: str, *, expected: int) -> None:
         safeguards.hide_target(job)
 
 
+def _queue(job: DeletionJob, requester: str, *, expected: int) -> None:
+    job.status = JobStatus.QUEUED
+    job.current_step = get_plan(job.kind).phases[0].name
+    job.save()
+    JobEvent.objects.create(job=job, kind="requested", counts={"expected": expected}, message=requester)
+    JobEvent.objects.create(
+        job=job, kind="queued", message=f"waits for one of its batch's {job.batch.max_running} running jobs to end"
+    )
+
+
 def cancel(job_id, user=None) -> DeletionJob:
     """Ask a job to stop; it does so between two batches, never in the middle of one.
 
@@ -221,7 +254,7 @@ def cancel(job_id, user=None) -> DeletionJob:
             )
         JobEvent.objects.create(job=job, step=job.current_step, kind="cancel-requested", message=_by(user))
         job.cancel_requested = True
-        if job.status in (JobStatus.PENDING, *HELD_STATUSES):
+        if job.status in (JobStatus.PENDING, JobStatus.QUEUED, *HELD_STATUSES):
             job.save(update_fields=["cancel_requested"])
             summary = f"Cancelled before it started. {outcomes.removed_summary(job, plan)}"
             if job.run_after is not None and job.started_at is None:

@@ -92,12 +92,21 @@ def _change(
             JobEvent.objects.create(job=job, **{"run": run, **event})
         if job.status in TERMINAL_STATUSES and not was_over:
             events.record_end(job)
+            if job.batch_id:
+                _start_next_of_batch_on_commit(job.batch_id)
         broadcast_on_commit(job, force=force)
     if ctx is not None:
         ctx.job = job
     if superseded:
         raise Superseded()
     return job
+
+
+def _start_next_of_batch_on_commit(batch_id) -> None:
+    # Imported here: batches starts jobs through the services that record through this module.
+    from deletion_console.services import batches
+
+    transaction.on_commit(lambda: batches.release_after_end(batch_id))
 
 
 def _step_state(job: DeletionJob, step: str, **fields) -> None:

@@ -31,3 +31,15 @@ class ConfirmDeletionForm(forms.Form):
         self.data = self.data.copy()
         self.data["shown"] = sign_preview(preview)
         self.add_error(None, message)
+
+
+class BulkConfirmForm(forms.Form):
+    """The number of targets, typed: a bulk request has no one name to type."""
+
+    confirm_count = forms.CharField(
+        max_length=10, widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"})
+    )
+
+    def __init__(self, *args, count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["confirm_count"].label = f"Type {count} to confirm"

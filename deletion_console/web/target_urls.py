@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deletion_console.web import targets
+from deletion_console.web import bulk, targets
 
 app_name = "targets"
 
@@ -8,5 +8,7 @@ app_name = "targets"
 # settings gets its pages without a route of its own.
 urlpatterns = [
     path("<slug:section>/", targets.target_list, name="list"),
+    # Before the single target's route: "bulk" is no target id.
+    path("<slug:section>/bulk/delete/", bulk.bulk_delete, name="bulk-delete"),
     path("<slug:section>/<str:target_id>/delete/", targets.target_delete, name="delete"),
 ]

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from deletion_console.web import certificate_views, views
+from deletion_console.web import bulk, certificate_views, views
 
 app_name = "jobs"
 
 urlpatterns = [
     path("", views.jobs, name="list"),
     path("<uuid:job_id>/", views.job_progress, name="progress"),
+    path("batches/<uuid:batch_id>/", bulk.batch_progress, name="batch"),
     path("<uuid:job_id>/cancel/", views.cancel, name="cancel"),
     path("<uuid:job_id>/resume/", views.resume, name="resume"),
     path("<uuid:job_id>/run-now/", views.run_now, name="run-now"),

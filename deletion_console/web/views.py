@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from deletion_console.models import DeletionJob, JobStatus
@@ -90,7 +91,15 @@ def resume(request, job_id):
         messages.error(request, str(exc))
     else:
         messages.success(request, "Resumed: the job continues from the step where it stopped.")
-    return redirect(progress_url(job))
+    return redirect(_back_to(request) or progress_url(job))
+
+
+def _back_to(request) -> str | None:
+    """The page a button was pressed on (the batch page resumes its jobs in place), if ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return None
 
 
 @require_POST

@@ -15,7 +15,7 @@
   var TERMINAL = { succeeded: true, failed: true, cancelled: true };
   var STATUS_LABELS = {
     pending: "Pending", running: "Running", succeeded: "Succeeded", failed: "Failed", cancelled: "Cancelled",
-    scheduled: "Scheduled", awaiting_approval: "Awaiting approval",
+    scheduled: "Scheduled", awaiting_approval: "Awaiting approval", queued: "Queued in its batch",
   };
   var POLL_MS = 2000;
   var QUIET_MS = 8000; // an active job normally reports at least this often

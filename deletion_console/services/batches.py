@@ -1,0 +1,164 @@
+"""Bulk deletion: many targets of one kind requested at once, as one recorded batch.
+
+The person sees one combined preview and confirms by typing how many targets it deletes. Each
+target still gets its own job through `jobs.request_deletion`, under the same rules as a single
+request; the batch only records who asked for which jobs, and bounds how many of them run at
+once: the others wait as `queued` and start, oldest first, as running ones end.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+
+from deletion_console.engine.plan import get_plan
+from deletion_console.models import DeletionBatch, DeletionJob, JobEvent, JobStatus
+from deletion_console.services import jobs, schedule
+from deletion_console.services.preview import Preview, preview
+
+log = logging.getLogger(__name__)
+
+
+class BatchRefused(jobs.DeletionRefused):
+    """The batch as a whole was refused; `problems` names each target that stopped it."""
+
+    def __init__(self, message: str, problems: dict[str, str] | None = None):
+        self.problems = problems or {}
+        super().__init__(message)
+
+
+@dataclass
+class BatchPreview:
+    kind: str
+    previews: list[Preview]
+    missing: list[str] = field(default_factory=list)  # ids no target (and no earlier deletion) answers to
+
+    @property
+    def total(self) -> int:
+        return sum(p.total for p in self.previews)
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per step and entity, summed over the targets, in the plan's order."""
+        summed: dict[str, dict[str, int]] = {}
+        for p in self.previews:
+            for step, entities in p.counts.items():
+                for entity, n in entities.items():
+                    summed.setdefault(step, {}).setdefault(entity, 0)
+                    summed[step][entity] += n
+        return summed
+
+
+def max_targets() -> int:
+    return settings.DELETION_BATCH_MAX_TARGETS
+
+
+def max_running() -> int:
+    return settings.DELETION_BATCH_MAX_RUNNING
+
+
+def unique_ids(target_ids) -> list[str]:
+    return list(dict.fromkeys(str(t).strip() for t in target_ids if str(t).strip()))
+
+
+def preview_batch(*, kind: str, target_ids: list[str]) -> BatchPreview:
+    get_plan(kind)  # an unknown kind is refused before any store is asked
+    ids = unique_ids(target_ids)
+    _check_size(ids)
+    found, missing = [], []
+    for target_id in ids:
+        current = preview(kind, target_id)
+        (found if current.exists else missing).append(current if current.exists else target_id)
+    if not found:
+        raise BatchRefused(f"None of the {len(ids)} selected targets was found; they may have been deleted already.")
+    return BatchPreview(kind=kind, previews=found, missing=missing)
+
+
+def _check_size(ids: list[str]) -> None:
+    if not ids:
+        raise BatchRefused("Select at least one target.")
+    if len(ids) > max_targets():
+        raise BatchRefused(
+            f"{len(ids)} targets selected; one bulk request deletes at most {max_targets()}. "
+            "Narrow the search or select fewer."
+        )
+
+
+def confirmed_by_count(*, shown: dict[str, str], typed_count: str) -> dict[str, jobs.Confirmation]:
+    """The page's confirmation: the number of targets typed, and each target's signed preview as
+    the person was shown it (a target whose data changed since refuses the batch)."""
+    if typed_count.strip() != str(len(shown)):
+        raise BatchRefused(f"Type the number of targets, {len(shown)}, to confirm.")
+    return {target_id: jobs.Confirmation(shown=token, in_batch=True) for target_id, token in shown.items()}
+
+
+def request_batch(
+    *, kind: str, confirmations: dict[str, jobs.Confirmation], user=None, limit: int | None = None
+) -> DeletionBatch:
+    """Create the batch and one job per target, each under the same rules as a single request
+    (`jobs.check_request`, with its own confirmation), all or none: a target that cannot be
+    requested (already being deleted, gone, its data changed since it was shown) refuses the
+    whole batch, naming each such target, so nothing is requested that nobody saw."""
+    ids = list(confirmations)
+    _check_size(ids)
+    limit = limit or max_running()
+    problems: dict[str, str] = {}
+    with transaction.atomic():
+        batch = DeletionBatch.objects.create(kind=kind, requested_by=_person(user), max_running=limit)
+        for position, target_id in enumerate(ids):
+            try:
+                jobs.request_deletion(
+                    kind=kind,
+                    target_id=target_id,
+                    confirmation=confirmations[target_id],
+                    user=user,
+                    batch=batch,
+                    queued=position >= limit,
+                )
+            except jobs.DeletionRefused as exc:
+                problems[target_id] = str(exc)
+        if problems:
+            # Raised inside the transaction: the batch and every job already created roll back,
+            # and their first chunks, queued only on commit, never leave.
+            raise BatchRefused(_refusal(problems), problems)
+    log.info("bulk deletion of %s %s requested as batch %s", len(ids), get_plan(kind).plural, batch.pk)
+    return batch
+
+
+def _refusal(problems: dict[str, str]) -> str:
+    n = len(problems)
+    return f"Nothing was requested: {n} target{'s' if n != 1 else ''} could not be. Review the list and confirm again."
+
+
+def _person(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def release_queued(batch_id) -> list[DeletionJob]:
+    """Start the batch's queued jobs, oldest first, while fewer than its limit run; returns them.
+
+    Called once a job of the batch has ended (and by beat, as a backstop). The batch's row lock
+    makes two jobs ending at once start one successor each, not the same one twice.
+    """
+    started = []
+    with transaction.atomic():
+        batch = DeletionBatch.objects.select_for_update().get(pk=batch_id)
+        running = batch.jobs.filter(status__in=(JobStatus.PENDING, JobStatus.RUNNING)).count()
+        free = batch.max_running - running
+        if free <= 0:
+            return []
+        waiting = batch.jobs.select_for_update().filter(status=JobStatus.QUEUED).order_by("created_at", "pk")
+        for job in waiting[:free]:
+            JobEvent.objects.create(job=job, kind="dequeued", message="a place among its batch's running jobs is free")
+            schedule.release(job)
+            started.append(job)
+    return started
+
+
+def release_after_end(batch_id) -> None:
+    """After a job of the batch ended: best effort, as beat starts whatever this misses."""
+    try:
+        release_queued(batch_id)
+    except Exception:
+        log.warning("Could not start the next queued jobs of batch %s; beat will", batch_id, exc_info=True)

@@ -1,0 +1,107 @@
+"""Bulk deletion pages: the combined preview and confirmation of many targets of one kind, and
+the batch page that follows them all. Thin: reads through selectors and services.batches'
+preview, the write through services.batches."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from deletion_console.engine.plan import listing_page
+from deletion_console.models import DeletionBatch
+from deletion_console.permissions import can_request_deletion, deletion_permission_required
+from deletion_console.selectors.batches import batch_snapshot, get_batch, user_can_view_batch
+from deletion_console.selectors.targets import matching_ids
+from deletion_console.services import batches
+from deletion_console.services.confirmation import sign_preview
+from deletion_console.stores import errors
+from deletion_console.web.forms import BulkConfirmForm
+from deletion_console.web.presenters import grouped, store_totals
+from deletion_console.web.targets import _plan, _store_unavailable
+
+TEMPLATE = "targets/bulk_confirm.html"
+
+
+@deletion_permission_required
+def bulk_delete(request, section):
+    plan = _plan(section)
+    context = {"plan": plan, "max_running": batches.max_running()}
+    if request.method == "POST":
+        ids = request.POST.getlist("target")
+        shown = dict(zip(ids, request.POST.getlist("shown"), strict=False))
+        form = BulkConfirmForm(request.POST, count=len(ids))
+        if form.is_valid():
+            try:
+                confirmations = batches.confirmed_by_count(shown=shown, typed_count=form.cleaned_data["confirm_count"])
+                batch = batches.request_batch(kind=plan.kind, confirmations=confirmations, user=request.user)
+            except batches.BatchRefused as exc:
+                form.add_error(None, str(exc))
+                context["problems"] = exc.problems
+            else:
+                messages.success(request, f"Deletion of {len(ids)} {plan.plural} requested.")
+                return redirect("jobs:batch", batch_id=batch.pk)
+    else:
+        ids, context["left_out"] = _selected_ids(request, plan)
+        form = None
+        if len(ids) > batches.max_targets() and request.GET.get("all"):
+            context["refusal"] = (
+                f"More than {batches.max_targets()} {plan.plural} match; one bulk request deletes at most "
+                f"{batches.max_targets()}. Narrow the search, or delete them in several requests."
+            )
+            return render(request, TEMPLATE, context, status=400)
+    # Shown anew after a refusal too: with the counts as they are now, signed again.
+    try:
+        combined = batches.preview_batch(kind=plan.kind, target_ids=ids)
+    except batches.BatchRefused as exc:
+        context["refusal"] = str(exc)
+        return render(request, TEMPLATE, context, status=400)
+    except Exception as exc:
+        if not errors.is_transient(exc):
+            raise
+        return _store_unavailable(request, exc, TEMPLATE, context)
+    context.update(_preview_context(plan, combined, form or BulkConfirmForm(count=len(combined.previews))))
+    return render(request, TEMPLATE, context, status=400 if form is not None else 200)
+
+
+def _selected_ids(request, plan) -> tuple[list[str], int]:
+    """The ids ticked on the list page, or with `all`, every target the search matches."""
+    if request.GET.get("all"):
+        return matching_ids(listing_page(plan), query=request.GET.get("q", "").strip(), limit=batches.max_targets())
+    return request.GET.getlist("ids"), 0
+
+
+def _preview_context(plan, combined, form) -> dict:
+    # Each target's counts are signed as shown: the batch starts only against what was seen.
+    steps = [(step.name, step.label) for step in plan.deletion_steps]
+    rows = [
+        {"preview": p, "shown": sign_preview(p), "step_values": [p.step_totals().get(name, 0) for name, _ in steps]}
+        for p in combined.previews
+    ]
+    return {
+        "combined": combined,
+        "rows": rows,
+        "steps": steps,
+        "groups": grouped(plan.kind, combined.counts),
+        "store_totals": store_totals(plan.kind, combined.counts),
+        "form": form,
+    }
+
+
+@login_required
+def batch_progress(request, batch_id):
+    try:
+        batch = get_batch(batch_id)
+    except DeletionBatch.DoesNotExist:
+        raise Http404("No such bulk deletion.") from None
+    if not user_can_view_batch(request.user, batch):
+        raise PermissionDenied("You may not see this bulk deletion.")
+    snapshot = batch_snapshot(batch)
+    context = {
+        "batch": batch,
+        "snapshot": snapshot,
+        "status_url": reverse("api:batch-detail", args=[batch.pk]),
+        "can_act": can_request_deletion(request.user),
+    }
+    return render(request, "jobs/batch.html", context)
