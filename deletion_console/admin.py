@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from deletion_console.models import DeletionBatch, DeletionJob, JobEvent, JobStatus
+from deletion_console.models import DeletionBatch, DeletionJob, JobEvent, JobStatus, OrphanSweep
 from deletion_console.permissions import REQUEST_DELETION
 from deletion_console.selectors.audit import verify_chain
 from deletion_console.selectors.jobs import jobs_needing_attention, stale_before
@@ -255,3 +255,24 @@ class DeletionBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="page")
     def page_link(self, batch):
         return format_html('<a href="{}">Batch page</a>', reverse("jobs:batch", args=[batch.pk]))
+
+
+@admin.register(OrphanSweep)
+class OrphanSweepAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What each look for orphaned data found; cleaning them is a job of its own (see Orphans)."""
+
+    list_display = ("created_at", "trigger", "requested_by", "seconds", "total", "error")
+    list_filter = ("trigger", "created_at")
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "trigger",
+        "requested_by",
+        "started_at",
+        "finished_at",
+        "seconds",
+        "findings",
+        "cleanup_jobs",
+        "error",
+    )
+    readonly_fields = fields

@@ -287,6 +287,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A job's status appears in jobs and in batches' rows: one named enum for both.
+    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "deletion_console.models.JobStatus"},
     # Swagger UI's scripts and styles from drf-spectacular-sidecar, served by the console: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -196,6 +196,7 @@ DELETION_REQUEST = PolymorphicProxySerializer(
     component_name="DeletionRequestOrList",
     serializers=[s.DeletionRequestSerializer, s.DeletionRequestSerializer(many=True)],
     resource_type_field_name=None,
+    many=False,
 )
 
 

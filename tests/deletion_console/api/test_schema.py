@@ -15,6 +15,7 @@ OPERATIONS = {
     ("/api/campaigns/{target_id}/preview/", "get"),
     ("/api/deletions/", "post"),
     ("/api/deletions/{job_id}/", "get"),
+    ("/api/batches/{batch_id}/", "get"),
     ("/api/deletions/{job_id}/cancel/", "post"),
     ("/api/deletions/{job_id}/resume/", "post"),
     ("/api/v1/delete/campaign/{campaign_id}", "post"),
