@@ -19,14 +19,14 @@ from deletion_console.services.confirmation import sign_preview
 from deletion_console.stores import errors
 from deletion_console.web.forms import BulkConfirmForm
 from deletion_console.web.presenters import grouped, store_totals
-from deletion_console.web.targets import _plan, _store_unavailable
+from deletion_console.web.targets import plan_for_page, store_unavailable
 
 TEMPLATE = "targets/bulk_confirm.html"
 
 
 @deletion_permission_required
 def bulk_delete(request, section):
-    plan = _plan(section)
+    plan = plan_for_page(section)
     context = {"plan": plan, "max_running": batches.max_running()}
     if request.method == "POST":
         ids = request.POST.getlist("target")
@@ -60,7 +60,7 @@ def bulk_delete(request, section):
     except Exception as exc:
         if not errors.is_transient(exc):
             raise
-        return _store_unavailable(request, exc, TEMPLATE, context)
+        return store_unavailable(request, exc, TEMPLATE, context)
     context.update(_preview_context(plan, combined, form or BulkConfirmForm(count=len(combined.previews))))
     return render(request, TEMPLATE, context, status=400 if form is not None else 200)
 

@@ -22,14 +22,14 @@ from deletion_console.web.forms import ConfirmDeletionForm, TargetSearchForm
 from deletion_console.web.presenters import grouped, progress_url, store_sentence, store_totals
 
 
-def _plan(section: str):
+def plan_for_page(section: str):
     try:
         return plan_for_section(section)
     except UnknownKind:
         raise Http404(f"No such page: /{section}/") from None
 
 
-def _store_unavailable(request, exc, template, context):
+def store_unavailable(request, exc, template, context):
     # A store that is down is worth a readable page, not a server error.
     context["store_error"] = errors.describe(exc)
     return render(request, template, context, status=503)
@@ -37,7 +37,7 @@ def _store_unavailable(request, exc, template, context):
 
 @login_required
 def target_list(request, section):
-    plan = _plan(section)
+    plan = plan_for_page(section)
     form = TargetSearchForm(request.GET or None)
     query, after, before = "", "", ""
     if form.is_valid():
@@ -48,7 +48,7 @@ def target_list(request, section):
     except Exception as exc:
         if not errors.is_transient(exc):
             raise
-        return _store_unavailable(request, exc, "targets/list.html", context)
+        return store_unavailable(request, exc, "targets/list.html", context)
     for row in page.rows:
         row.job_url = progress_url(row.job) if row.job else ""
         row.values = [(column, row.cells.get(column.key)) for column in plan.listing.columns]
@@ -63,7 +63,7 @@ def _redirect_to_running(request, job):
 
 @deletion_permission_required
 def target_delete(request, section, target_id):
-    plan = _plan(section)
+    plan = plan_for_page(section)
     back = (reverse("targets:list", args=[plan.listing.section]), plan.listing.title)
     return confirm_deletion(request, plan, target_id, back=back)
 
@@ -80,7 +80,7 @@ def confirm_deletion(request, plan, target_id, *, back: tuple[str, str]):
         if not errors.is_transient(exc):
             raise
         context = {"plan": plan, "target_id": target_id, "back_url": back[0], "back_title": back[1]}
-        return _store_unavailable(request, exc, "targets/confirm.html", context)
+        return store_unavailable(request, exc, "targets/confirm.html", context)
     form = ConfirmDeletionForm(request.POST or None, preview=current)
     if request.method == "POST" and form.is_valid():
         confirmation = job_services.Confirmation(form.cleaned_data["confirm_name"], form.cleaned_data["shown"] or "")
