@@ -28,7 +28,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
-from deletion_console.celery import app
+from deletion_console.config.celery import app
 from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobStatus
 from deletion_console.seeding.campaigns import CampaignSpec, SeededCampaign, create_campaigns, create_players
 from deletion_console.seeding.indexes import ensure_indexes

@@ -28,13 +28,13 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-$PY -m celery -A deletion_console worker -Q deletions --loglevel INFO >"$LOGS/worker.log" 2>&1 &
+$PY -m celery -A deletion_console.config worker -Q deletions --loglevel INFO >"$LOGS/worker.log" 2>&1 &
 pids+=($!)
-$PY -m celery -A deletion_console beat -s "$LOGS/beat-schedule" --loglevel INFO >"$LOGS/beat.log" 2>&1 &
+$PY -m celery -A deletion_console.config beat -s "$LOGS/beat-schedule" --loglevel INFO >"$LOGS/beat.log" 2>&1 &
 pids+=($!)
 $PY manage.py consume_deletion_requests >"$LOGS/consumer.log" 2>&1 &
 pids+=($!)
-$PY -m daphne -b 127.0.0.1 -p "$PORT" deletion_console.asgi:application &
+$PY -m daphne -b 127.0.0.1 -p "$PORT" deletion_console.config.asgi:application &
 pids+=($!)
 
 echo "Console: http://127.0.0.1:$PORT/   health: http://127.0.0.1:$PORT/health/"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from deletion_console.celery import app
+from deletion_console.config.celery import app
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import connection
 from kombu import Connection
 
-from deletion_console.celery import app
+from deletion_console.config.celery import app
 from deletion_console.stores.registry import STORES
 
 
@@ -33,7 +33,7 @@ def _celery_worker():
     # Return on the first reply: the check asks for at least one worker, not a census.
     replies = app.control.ping(timeout=1.0, limit=1)
     if not replies:
-        raise RuntimeError("no Celery worker answered; start one with `celery -A deletion_console worker`")
+        raise RuntimeError("no Celery worker answered; start one with `celery -A deletion_console.config worker`")
     return f"{next(iter(replies[0]))} answered"
 
 

@@ -13,13 +13,22 @@ from tests.fixtures import worker
 
 @pytest.fixture
 def console(transactional_db):
-    """daphne serving deletion_console.asgi on a free port, against the pytest database."""
+    """daphne serving deletion_console.config.asgi on a free port, against the pytest database."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     worker.LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = open(worker.LOG_DIR / "daphne.log", "ab")  # noqa: SIM115 (kept open for the process)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "deletion_console.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "deletion_console.config.asgi:application",
+        ],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": worker.console_database_url()},
         stdout=log,

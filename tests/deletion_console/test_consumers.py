@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from deletion_console.asgi import application
+from deletion_console.config.asgi import application
 from deletion_console.services import progress
 from tests.factories import chunk_of, deleter, running_job, succeeded_job, viewer
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 ENV_FILE = Path(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"))
@@ -63,9 +63,9 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
-ROOT_URLCONF = "deletion_console.urls"
-WSGI_APPLICATION = "deletion_console.wsgi.application"
-ASGI_APPLICATION = "deletion_console.asgi.application"
+ROOT_URLCONF = "deletion_console.config.urls"
+WSGI_APPLICATION = "deletion_console.config.wsgi.application"
+ASGI_APPLICATION = "deletion_console.config.asgi.application"
 
 TEMPLATES = [
     {

@@ -1,13 +1,13 @@
 """Production settings: the base settings, plus the transport security `check --deploy` asks for.
 
-Select with DJANGO_SETTINGS_MODULE=deletion_console.settings_production behind a proxy that
+Select with DJANGO_SETTINGS_MODULE=deletion_console.config.settings_production behind a proxy that
 terminates TLS and sets X-Forwarded-Proto. DEBUG is off here whatever DJANGO_DEBUG says.
 """
 
 from django.core.exceptions import ImproperlyConfigured
 
-from deletion_console.settings import *  # noqa: F403
-from deletion_console.settings import DEVELOPMENT_SECRET_KEY, SECRET_KEY, env
+from deletion_console.config.settings import *  # noqa: F403
+from deletion_console.config.settings import DEVELOPMENT_SECRET_KEY, SECRET_KEY, env
 
 DEBUG = False
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
