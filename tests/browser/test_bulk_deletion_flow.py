@@ -9,9 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from campaigns.selectors import find_by_id
 from deletion_console.models import DeletionBatch, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
 from tests.browser.support import ARTIFACTS, chromium
 from tests.factories import PASSWORD, deleter
 from tests.fixtures import dumps

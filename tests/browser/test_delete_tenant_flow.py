@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
+from tenants.seeding import TenantSpec, create_tenant
 from tests.browser.support import ARTIFACTS, RECORDER, chromium
 from tests.factories import PASSWORD, deleter
 

@@ -10,9 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from campaigns.selectors import find_by_id
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from tests.browser.support import ARTIFACTS, chromium
 from tests.factories import PASSWORD, approver, deleter
 

@@ -3,9 +3,9 @@ from bson import ObjectId
 from django.conf import settings
 
 from campaigns import selectors
+from campaigns.seeding import CampaignSpec, create_campaigns
 from campaigns.selectors import campaign_page, find_by_id
 from deletion_console.models import JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaigns
 from deletion_console.stores import mongo
 from tests.factories import DeletionJobFactory, failed_job
 

@@ -13,10 +13,10 @@ import uuid
 import pytest
 from kombu import Connection
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console import intake
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import DeletionJobFactory
 from tests.fixtures import dumps
 from tests.fixtures.worker import LOG_DIR, ROOT, WORKER_ENV, console_database_url, wait_for_job

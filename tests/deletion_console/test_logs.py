@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console import logcontext
 from deletion_console.logformat import ConsoleFormatter, JsonFormatter
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from tests.factories import DeletionJobFactory, request_deletion, viewer
 from tests.fixtures.worker import LOG_DIR, wait_for_job
 

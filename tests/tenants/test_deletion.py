@@ -6,10 +6,10 @@ from django.conf import settings
 
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import JobEvent, JobStatus
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.selectors.jobs import job_snapshot
 from deletion_console.services import jobs
 from deletion_console.stores import sql
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import request_deletion
 from tests.fixtures import dumps
 from tests.fixtures.worker import WorkerProcess, wait_for_job

@@ -3,8 +3,8 @@
 import pytest
 
 from deletion_console.models import JobStatus
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.services.preview import preview
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import request_deletion
 from tests.fixtures import dumps
 from tests.fixtures.worker import wait_for_job

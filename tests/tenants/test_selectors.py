@@ -2,8 +2,8 @@
 
 import pytest
 
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from tenants import selectors
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import DeletionJobFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from deletion_console import bench
+from deletion_console.devtools import bench
 
 
 def _sizes(text: str) -> tuple[int, ...]:

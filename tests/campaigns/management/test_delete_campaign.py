@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from tests.fixtures import dumps
 
 pytestmark = pytest.mark.usefixtures("clean_stores")

@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionBatch, DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import deleter, viewer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]

@@ -20,10 +20,10 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import failed_job, running_job, service_account, succeeded_job
 from tests.fixtures.stores import reset_stores
 

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, IdempotencyKey
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from tests.deletion_console.api.conftest import token_client
 from tests.factories import service_account
 

@@ -5,9 +5,9 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
+from tenants.seeding import TenantSpec, create_tenant
 from tests.deletion_console.api.conftest import token_client
 from tests.factories import failed_job, running_job, service_account
 

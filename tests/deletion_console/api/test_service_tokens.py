@@ -5,11 +5,11 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from deletion_console.models import DeletionJob, JobEvent, JobStatus, ServiceAccount
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.services import service_accounts
 from deletion_console.stores import mongo, sql
+from tenants.seeding import TenantSpec, create_tenant
 from tests.deletion_console.api.conftest import token_client
 from tests.factories import deleter, service_account, succeeded_job
 from tests.fixtures.worker import wait_for_job

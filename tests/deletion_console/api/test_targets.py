@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.stores import sql
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import deleter
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]

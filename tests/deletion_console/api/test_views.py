@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
 from tests.factories import DeletionJobFactory, deleter, failed_job, running_job, succeeded_job, viewer
 
 pytestmark = pytest.mark.django_db

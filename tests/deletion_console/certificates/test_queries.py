@@ -10,10 +10,10 @@ from bson import ObjectId
 from campaigns.plan import CAMPAIGN_PLAN
 from deletion_console.certificates.queries import plan_items, residue_query
 from deletion_console.engine.scope import LiveScope
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.stores import graph, mongo
 from deletion_console.stores import sql as target_sql
 from tenants.plan import TENANT_PLAN
+from tenants.seeding import TenantSpec, create_tenant
 
 
 def rendered(plan, entity, ref="c-1", keys=("c-1",)):

@@ -5,11 +5,11 @@ import dataclasses
 
 import pytest
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.engine import orphans
 from deletion_console.engine.plan import Step, get_plan, kinds
 from deletion_console.engine.scope import JobScope
 from deletion_console.models import CollectedId, DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from deletion_console.selectors import plan_checks
 from deletion_console.services import indexes
 from deletion_console.stores import graph, mongo

@@ -3,9 +3,9 @@
 import psycopg
 import pytest
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from deletion_console.services import execution, jobs
 from deletion_console.stores import errors, mongo
 from deletion_console.stores import sql as target_sql

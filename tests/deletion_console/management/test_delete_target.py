@@ -3,10 +3,10 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.services import jobs
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import request_deletion
 from tests.fixtures import dumps
 

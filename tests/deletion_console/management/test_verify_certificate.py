@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from tests.factories import deleter, request_deletion
 from tests.fixtures.certificates import TEST_SEED
 from tests.fixtures.worker import ROOT, wait_for_job

@@ -7,8 +7,8 @@ from django.test import override_settings
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import JobEvent
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from tests.factories import failed_job, request_deletion, running_job
 from tests.fixtures.worker import wait_for_job
 

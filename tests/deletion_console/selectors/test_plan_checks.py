@@ -7,17 +7,17 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from campaigns.plan import CAMPAIGN_PLAN
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.engine.plan import Step, Together
 from deletion_console.engine.sql import SqlRows
 from deletion_console.models import JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.selectors import plan_checks
 from deletion_console.services import execution
 from deletion_console.services.preview import preview
 from deletion_console.stores import mongo
 from deletion_console.stores import sql as target_sql
 from tenants.plan import TENANT_PLAN
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import deleter, request_deletion
 from tests.fixtures import dumps
 

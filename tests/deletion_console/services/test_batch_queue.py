@@ -3,8 +3,8 @@ the commits that would queue their chunks are rolled back with each test)."""
 
 import pytest
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from deletion_console.services import batches, jobs
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
+from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from deletion_console.models import DeletionBatch, DeletionJob, JobEvent, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
 from deletion_console.services import batches, jobs
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview

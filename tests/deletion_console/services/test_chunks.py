@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from tests.deletion_console.services.test_failures import seed_with_neighbours, step_underway, wait_until
 from tests.factories import request_deletion
 from tests.fixtures import dumps

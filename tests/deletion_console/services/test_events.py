@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 from kombu import Connection, Queue
 
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.services import announce
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import request_deletion
 from tests.fixtures.worker import wait_for_job
 

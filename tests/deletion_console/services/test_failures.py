@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
+from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from deletion_console.models import CollectedId, JobEvent, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
 from deletion_console.services import jobs
 from deletion_console.stores import mongo
 from tests.factories import request_deletion

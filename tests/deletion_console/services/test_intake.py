@@ -8,12 +8,12 @@ import uuid
 import pytest
 from django.db import connection
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.services import intake, jobs
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import DeletionJobFactory
 from tests.fixtures.worker import wait_for_job
 

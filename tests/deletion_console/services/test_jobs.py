@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from deletion_console.services import jobs
 from tests.factories import request_deletion
 from tests.fixtures.worker import ROOT, console_database_url

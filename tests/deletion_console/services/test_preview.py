@@ -1,6 +1,6 @@
 import pytest
 
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
+from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from deletion_console.services.preview import preview
 from tests.fixtures import dumps
 

@@ -6,8 +6,8 @@ import django.db
 import pytest
 from django.utils import timezone
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from deletion_console.services import execution, jobs, progress
 from deletion_console.stores import errors, mongo
 from tests.factories import DeletionJobFactory, chunk_of, failed_job, request_deletion, running_job

@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from campaigns.selectors import find_by_id
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
 from deletion_console.selectors.jobs import due_jobs, stalled_jobs
 from deletion_console.services import approvals, jobs, safeguards, schedule
 from tests.factories import approver, deleter, request_deletion

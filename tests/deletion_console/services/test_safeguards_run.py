@@ -3,9 +3,9 @@ needing approval runs only once approved, an expired request never runs."""
 
 import pytest
 
+from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from campaigns.selectors import find_by_id
 from deletion_console.models import JobEvent, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
 from deletion_console.services import approvals
 from tests.factories import approver, deleter, request_deletion
 from tests.fixtures import dumps

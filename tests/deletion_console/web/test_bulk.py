@@ -4,12 +4,12 @@ how many targets it deletes, then the batch page."""
 import pytest
 from django.urls import reverse
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionBatch, DeletionJob
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview
 from deletion_console.stores import mongo
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import deleter, viewer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign
 from tests.factories import DeletionJobFactory, approver, deleter
 
 pytestmark = pytest.mark.django_db

@@ -1,12 +1,12 @@
 import pytest
 from django.urls import reverse
 
+from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from deletion_console.models import DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_players
-from deletion_console.seeding.tenants import TenantSpec, create_tenant
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview
 from deletion_console.stores import mongo
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import DeletionJobFactory, deleter, viewer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]

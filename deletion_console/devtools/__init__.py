@@ -1,16 +1,22 @@
-"""Demo and test data for the layout in REFERENCE_DATA.md, written in bulk to all three stores.
+"""Development tooling: the seeding framework (demo and test data for the layout in
+REFERENCE_DATA.md, written in bulk to all three stores) and the deletion benchmark.
 
-The few helpers here are shared by the campaign and tenant seeders: deterministic ids drawn
-from a caller's random.Random, and bounded batches for the stores' bulk writes.
+Only management commands and the tests import it; no module the console runs does. Each kind's
+own seeder lives in the kind's package (`campaigns/seeding.py`), declared on its AppConfig. The
+few helpers here are shared by those seeders: deterministic ids drawn from a caller's
+random.Random, and bounded batches for the stores' bulk writes.
 """
 
 import random
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 from itertools import islice
+from types import ModuleType
 
 from bson import ObjectId
+from django.apps import apps
 
 # FerretDB turns one insert_many into one SQL statement binding every document: batches of this
 # size stay well under SQLite's bind limit and still run at full speed.
@@ -49,3 +55,13 @@ def insert_documents(collection, documents: Iterable[dict]) -> int:
         collection.insert_many(batch, ordered=False)
         written += len(batch)
     return written
+
+
+def kind_seeders() -> dict[str, ModuleType]:
+    """The seeder module of every installed kind that declares one (its AppConfig's `demo_seeder`),
+    by app label, in INSTALLED_APPS order."""
+    return {
+        config.label: import_module(config.demo_seeder)
+        for config in apps.get_app_configs()
+        if getattr(config, "demo_seeder", None)
+    }

@@ -1,10 +1,13 @@
 """Campaigns as REFERENCE_DATA.md lays them out, written in bulk to MongoDB, Neo4j and PostgreSQL.
 
 Everything for a group of campaigns is drafted in memory first (except the events, which are
-streamed), then written with a fixed number of statements per store for the whole group.
+streamed), then written with a fixed number of statements per store for the whole group. Also the
+campaigns' part of the demo data set (CampaignsConfig.demo_seeder names this module).
 """
 
 import random
+import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,7 +16,8 @@ from datetime import datetime, timedelta
 from bson import ObjectId
 from django.conf import settings
 
-from deletion_console.seeding import GRAPH_BATCH, chunked, insert_documents, moment, object_id, uuid_from
+from deletion_console.devtools import GRAPH_BATCH, chunked, insert_documents, moment, object_id, uuid_from
+from deletion_console.devtools.demo import DemoPart
 from deletion_console.stores import graph, mongo
 from deletion_console.stores import sql as store
 
@@ -40,6 +44,8 @@ ROLES = ("player", "player", "player", "co-gm")
 DELETION_ORDER = ("items", "npcs", "scenes", "quests", "places")
 # Drafts held in memory at once by create_campaigns, and so the size of each bulk write.
 CAMPAIGNS_PER_WRITE = 500
+# The labels the graph writes below MATCH by id (shared players included): the demo indexes them.
+LINKS_BY_ID = ("Campaign", "Quest", "Place", "Scene", "NPC", "Item", "Player")
 
 
 @dataclass(frozen=True)
@@ -309,3 +315,101 @@ def _write_rows(drafts: list[_Draft]) -> None:
                     "member_players": [pid for _, pid in members],
                 },
             )
+
+
+# -- the demo ----------------------------------------------------------------------------------
+
+DEMO_CAMPAIGNS = 24
+DEMO_LARGE_EVENTS = 100_000
+PLAYER_POOL = 40
+# Every campaign has one of these regulars, so players are shared even in a small demo.
+REGULARS = 3
+# Events per campaign after the largest one, cycled: from a handful to thousands.
+EVENT_TIERS = (3, 8, 20, 60, 150, 400, 1000, 2500, 6000)
+
+TITLES = (
+    "Shadows of",
+    "Curse of",
+    "Secrets of",
+    "The Lost Crown of",
+    "Echoes of",
+    "Storm over",
+    "Ashes of",
+    "Masks of",
+)
+PLACES = ("Arkham", "Greywater", "Thornvale", "Ravenhold", "Saltmarsh", "Emberfall", "Duskmoor", "Ironspire")
+FIRST_NAMES = ("Aria", "Bram", "Cass", "Dorian", "Elin", "Fenn", "Greta", "Hugo", "Ines", "Jonah", "Kira", "Lior")
+LAST_NAMES = ("Blackwood", "Vale", "Ashby", "Marsh", "Thorne", "Reyes", "Okafor", "Lindqvist")
+
+
+def add_demo_arguments(parser) -> None:
+    parser.add_argument(
+        "--campaigns", type=int, default=DEMO_CAMPAIGNS, help=f"number of campaigns (default {DEMO_CAMPAIGNS})"
+    )
+    parser.add_argument(
+        "--large-events",
+        type=int,
+        default=DEMO_LARGE_EVENTS,
+        help=f"events of the largest campaign (default {DEMO_LARGE_EVENTS})",
+    )
+
+
+def demo_present() -> bool:
+    return _collection("campaigns").find_one({}, {"_id": 1}) is not None
+
+
+def seed_demo(
+    rng: random.Random, *, campaigns: int = DEMO_CAMPAIGNS, large_events: int = DEMO_LARGE_EVENTS, **_
+) -> DemoPart:
+    """Players shared by campaigns of every format and size, the largest with `large_events` events."""
+    players = _create_player_pool(rng)
+    specs = _campaign_specs(campaigns, large_events, players, rng)
+    started = time.perf_counter()
+    seeded = create_campaigns(specs, rng)
+    seconds = time.perf_counter() - started
+    totals: dict[str, Counter] = {name: Counter() for name in ("mongodb", "neo4j", "postgres")}
+    for campaign in seeded:
+        for name, entities in campaign.counts.items():
+            totals[name].update(entities)
+    # Shared entities, seeded once whatever uses them.
+    totals["neo4j"]["Player"] = len(players)
+    totals["postgres"]["players"] = len(players)
+    events = totals["mongodb"]["campaign_events"]
+    rate = events / seconds if seconds else 0
+    return DemoPart(
+        targets=tuple(seeded),
+        counts={name: dict(entities) for name, entities in totals.items()},
+        seconds=seconds,
+        note=f"Campaigns written in {seconds:.1f} s ({events:,} events, {rate:,.0f} events/s)",
+    )
+
+
+def _create_player_pool(rng: random.Random) -> tuple[str, ...]:
+    ids = tuple(f"player-{n + 1:03d}" for n in range(PLAYER_POOL))
+    names = {pid: f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" for pid in ids}
+    create_players(ids, names)
+    return ids
+
+
+def _campaign_specs(count: int, large_events: int, players: tuple[str, ...], rng: random.Random) -> list[CampaignSpec]:
+    regulars, others = players[:REGULARS], players[REGULARS:]
+    titles: Counter = Counter()
+    specs = []
+    for n in range(count):
+        title = f"{rng.choice(TITLES)} {rng.choice(PLACES)}"
+        titles[title] += 1
+        largest = n == 0
+        specs.append(
+            CampaignSpec(
+                name=f"{title} #{titles[title]}",
+                # Every third campaign predates the new format; every fourth has a string UUID _id.
+                new_format=n % 3 != 1,
+                string_id=n % 4 == 1,
+                children=25 if largest else rng.randint(1, 8),
+                events=large_events if largest else min(EVENT_TIERS[(n - 1) % len(EVENT_TIERS)], large_events),
+                players=(regulars[n % REGULARS], *rng.sample(others, rng.randint(1, 5))),
+                sessions=8 if largest else rng.randint(0, 4),
+                owner_id=f"gm-{rng.randint(1, 6)}",
+            )
+        )
+    return specs

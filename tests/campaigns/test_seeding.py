@@ -3,10 +3,10 @@
 import pytest
 from bson import ObjectId
 
+from campaigns import seeding
 from campaigns.plan import CAMPAIGN_PLAN
+from campaigns.seeding import CampaignSpec, create_campaign, create_campaigns, create_players
 from deletion_console.engine.plan import get_plan
-from deletion_console.seeding import campaigns as seeding
-from deletion_console.seeding.campaigns import CampaignSpec, create_campaign, create_campaigns, create_players
 from deletion_console.stores import graph, mongo, sql
 
 pytestmark = pytest.mark.usefixtures("clean_stores")

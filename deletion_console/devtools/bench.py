@@ -28,11 +28,11 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
+from campaigns.seeding import CampaignSpec, SeededCampaign, create_campaigns, create_players
 from deletion_console.config.celery import app
+from deletion_console.devtools.indexes import ensure_indexes
+from deletion_console.devtools.schema import ensure_target_schema
 from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobStatus
-from deletion_console.seeding.campaigns import CampaignSpec, SeededCampaign, create_campaigns, create_players
-from deletion_console.seeding.indexes import ensure_indexes
-from deletion_console.seeding.schema import ensure_target_schema
 from deletion_console.services import jobs
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview
@@ -228,7 +228,7 @@ class _Workers:
                         "-m",
                         "celery",
                         "-A",
-                        "deletion_console",
+                        "deletion_console.config",
                         "worker",
                         "-Q",
                         "deletions",

@@ -1,44 +1,7 @@
--- The target PostgreSQL database's layout, as described in REFERENCE_DATA.md.
--- Applied by deletion_console.seeding.schema.ensure_target_schema(): every statement is
--- idempotent, and the whole script runs in one transaction.
+-- The tenants' tables in the target PostgreSQL database (seed 004), as REFERENCE_DATA.md lays
+-- them out. Declared by TenantsConfig.reference_schema; the dev tooling's ensure_target_schema()
+-- runs every kind's script in one transaction, so every statement here is idempotent.
 
--- Two processes creating the same table at once can both pass IF NOT EXISTS and then collide
--- on the catalog's unique index: serialise them.
-SELECT pg_advisory_xact_lock(hashtext('deletion_console.seeding.target_schema'));
-
--- Campaigns (seed 000) ------------------------------------------------------------------------
-
-CREATE TABLE IF NOT EXISTS public.players (
-    id text PRIMARY KEY,
-    display_name text
-);
-
-CREATE TABLE IF NOT EXISTS public.player_campaigns (
-    player_id text NOT NULL REFERENCES public.players (id),
-    campaign_id text NOT NULL,
-    role text,
-    joined_at timestamptz,
-    PRIMARY KEY (player_id, campaign_id)
-);
--- The primary key leads with player_id; deletes and counts select by campaign.
-CREATE INDEX IF NOT EXISTS player_campaigns_campaign_id ON public.player_campaigns (campaign_id);
-
-CREATE TABLE IF NOT EXISTS public.campaign_sessions (
-    id bigserial PRIMARY KEY,
-    campaign_id text NOT NULL,
-    scheduled_at timestamptz
-);
-CREATE INDEX IF NOT EXISTS campaign_sessions_campaign_id ON public.campaign_sessions (campaign_id);
-
--- Deliberately no ON DELETE CASCADE: a session cannot go while its attendance rows remain.
-CREATE TABLE IF NOT EXISTS public.session_attendance (
-    session_id bigint NOT NULL REFERENCES public.campaign_sessions (id),
-    player_id text NOT NULL REFERENCES public.players (id)
-);
--- Without it, every deleted session would scan attendance to check the foreign key.
-CREATE INDEX IF NOT EXISTS session_attendance_session_id ON public.session_attendance (session_id);
-
--- Tenants (seed 004) --------------------------------------------------------------------------
 -- Every foreign key column is indexed: deleting a parent row checks its children through it.
 -- Ids default to random UUIDs so tests may insert rows by hand; the seeder supplies its own.
 

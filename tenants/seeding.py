@@ -1,7 +1,9 @@
 """Tenants as REFERENCE_DATA.md lays them out: one schema per service in PostgreSQL, cached
-external data in MongoDB, locations and products in Neo4j linked to a shared supplier catalogue."""
+external data in MongoDB, locations and products in Neo4j linked to a shared supplier catalogue.
+Also the tenants' part of the demo data set (TenantsConfig.demo_seeder names this module)."""
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,12 +12,15 @@ from decimal import Decimal
 from django.conf import settings
 from psycopg import sql
 
-from deletion_console.seeding import insert_documents, moment, object_id, uuid_from
-from deletion_console.seeding.schema import table_identifier
+from deletion_console.devtools import insert_documents, moment, object_id, uuid_from
+from deletion_console.devtools.demo import DemoPart
+from deletion_console.devtools.schema import table_identifier
 from deletion_console.stores import graph, mongo
 from deletion_console.stores import sql as store
 
 EXTERNAL_COLLECTIONS = ("external_data_cache", "api_key_usage", "external_api_logs")
+# The labels the graph writes below MATCH by id (shared suppliers included): the demo indexes them.
+LINKS_BY_ID = ("Tenant", "Location", "Product", "Supplier")
 
 
 @dataclass(frozen=True)
@@ -319,3 +324,57 @@ def _external_document(collection: str, spec: TenantSpec, n: int, created_at: da
             "at": at,
         }
     return doc
+
+
+# -- the demo ----------------------------------------------------------------------------------
+
+DEMO_TENANTS = 3
+DEMO_LARGE_TENANT_ROWS = 6_300
+SUPPLIER_POOL = 8
+SHOP_PLACES = ("Northside", "Harbour", "Old Town", "Riverside", "Hillcrest", "Market Street")
+SHOP_KINDS = ("Bakery", "Café", "Deli", "Patisserie")
+
+
+def add_demo_arguments(parser) -> None:
+    parser.add_argument("--tenants", type=int, default=DEMO_TENANTS, help=f"number of tenants (default {DEMO_TENANTS})")
+    parser.add_argument(
+        "--large-tenant-rows",
+        type=int,
+        default=DEMO_LARGE_TENANT_ROWS,
+        help="rows per table of the largest tenant (default 6,300: about 100,000 rows in all)",
+    )
+
+
+def demo_present() -> bool:
+    return store.scalar("SELECT EXISTS (SELECT 1 FROM public.tenants)")
+
+
+def seed_demo(
+    rng: random.Random, *, tenants: int = DEMO_TENANTS, large_tenant_rows: int = DEMO_LARGE_TENANT_ROWS, **_
+) -> DemoPart:
+    """Tenants with data in every service, one large, one medium, the rest small."""
+    specs = _tenant_specs(tenants, large_tenant_rows, rng)
+    seeded = tuple(create_tenant(spec, rng) for spec in specs)
+    totals: dict[str, Counter] = {name: Counter() for name in ("mongodb", "neo4j", "postgres")}
+    for tenant in seeded:
+        for store_name, entities in tenant.store_counts.items():
+            totals[store_name].update(entities)
+    # Shared entities, seeded once whatever uses them.
+    totals["neo4j"]["Supplier"] = len({s for spec in specs for s in spec.suppliers})
+    return DemoPart(targets=seeded, counts={name: dict(entities) for name, entities in totals.items()})
+
+
+def _tenant_specs(count: int, large_rows: int, rng: random.Random) -> list[TenantSpec]:
+    catalogue = [f"supplier-{n + 1:02d}" for n in range(SUPPLIER_POOL)]
+    return [
+        TenantSpec(
+            id=str(uuid_from(rng)),
+            name=f"{rng.choice(SHOP_PLACES)} {rng.choice(SHOP_KINDS)} {n + 1}",
+            # One large tenant (rows per table: 16 tables make large_rows x 16 rows), one medium,
+            # the rest small.
+            rows=large_rows if n == 0 else (min(400, large_rows) if n == 1 else rng.randint(4, 25)),
+            documents=rng.randint(10, 200),
+            suppliers=tuple(rng.sample(catalogue, rng.randint(2, 4))),
+        )
+        for n in range(count)
+    ]

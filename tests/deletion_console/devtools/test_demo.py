@@ -13,10 +13,10 @@ from bson import ObjectId
 from django.conf import settings
 from django.core.management import call_command
 
-from deletion_console.seeding.demo import _tenant_specs, seed_demo
-from deletion_console.seeding.schema import CONTRACT_TABLES
-from deletion_console.seeding.tenants import TABLES
+from deletion_console.devtools.demo import seed_demo
+from deletion_console.devtools.schema import CONTRACT_TABLES
 from deletion_console.stores import graph, mongo, sql
+from tenants.seeding import TABLES, _tenant_specs
 from tests.fixtures.stores import reset_stores
 
 SIZES = {"seed": 7, "campaigns": 6, "large_events": 500, "tenants": 2, "large_tenant_rows": 30}
