@@ -56,7 +56,7 @@ def test_check_deploy_is_clean_for_the_production_settings():
         "--deploy",
         "--fail-level",
         "WARNING",
-        DJANGO_SETTINGS_MODULE="deletion_console.settings_production",
+        DJANGO_SETTINGS_MODULE="deletion_console.config.settings_production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="console.example.test",
     )
@@ -66,7 +66,7 @@ def test_check_deploy_is_clean_for_the_production_settings():
 
 
 def test_the_production_settings_refuse_the_development_key_even_with_debug_asked_for():
-    result = manage("check", DJANGO_SETTINGS_MODULE="deletion_console.settings_production", DJANGO_DEBUG="true")
+    result = manage("check", DJANGO_SETTINGS_MODULE="deletion_console.config.settings_production", DJANGO_DEBUG="true")
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr

@@ -25,4 +25,4 @@ class Command(BaseCommand):
         if options["reset"] and not settings.DEBUG:
             raise CommandError("--reset wipes every store the console points at; it only runs with DJANGO_DEBUG=true.")
         # Each kind's seeder takes the options it added and ignores the rest.
-        seed_demo(stdout=self.stdout, **options)
+        seed_demo(**{**options, "stdout": self.stdout})
