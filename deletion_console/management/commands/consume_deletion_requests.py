@@ -5,7 +5,7 @@ import signal
 
 from django.core.management.base import BaseCommand
 
-from deletion_console import intake
+from deletion_console.amqp import request_consumer
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +17,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        with intake.connection() as conn:
-            consumer = intake.RequestConsumer(conn)
+        with request_consumer.connection() as conn:
+            consumer = request_consumer.RequestConsumer(conn)
 
             # The message in hand is finished (acked, dead-lettered or put back) before the process exits.
             def stop(signum, frame):

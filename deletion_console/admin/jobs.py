@@ -221,10 +221,6 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(request, "Not resumed: " + "; ".join(skipped), messages.WARNING)
 
 
-# Service accounts (API tokens) have their own module; importing it registers them.
-from deletion_console import service_accounts_admin  # noqa: E402, F401
-
-
 class BatchJobInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DeletionJob
     fk_name = "batch"

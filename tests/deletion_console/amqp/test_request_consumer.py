@@ -14,7 +14,7 @@ import pytest
 from kombu import Connection
 
 from campaigns.seeding import CampaignSpec, create_campaign
-from deletion_console import intake
+from deletion_console.amqp import request_consumer as intake
 from deletion_console.models import DeletionJob, JobStatus
 from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import DeletionJobFactory

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deletion_console.consumers import JobProgressConsumer
+from deletion_console.ws.consumers import JobProgressConsumer
 
 websocket_urlpatterns = [
     path("ws/deletions/<uuid:job_id>/", JobProgressConsumer.as_asgi()),

@@ -1,0 +1,1 @@
+"""The AMQP interface: deletion requests by message, consumed from the events broker."""

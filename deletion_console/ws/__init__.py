@@ -1,0 +1,1 @@
+"""The WebSocket interface: the live progress of a job, served through Channels."""
