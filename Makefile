@@ -51,6 +51,8 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# The layers and the circles (pyproject.toml, [tool.importlinter]): fails on an upward import or a cycle.
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .
