@@ -345,3 +345,11 @@ DELETION_PLANS = {
     "campaign": "campaigns.plan.CAMPAIGN_PLAN",
     "tenant": "tenants.plan.TENANT_PLAN",
 }
+
+# The stores the plans delete from: each a store declaration (deletion_console.stores.registry.Store)
+# by dotted path. Another store is a store module and its entry here.
+DELETION_STORES = [
+    "deletion_console.stores.mongo.STORE",
+    "deletion_console.stores.graph.STORE",
+    "deletion_console.stores.sql.STORE",
+]

@@ -8,7 +8,9 @@ from django.conf import settings
 from pymongo import DeleteOne, MongoClient
 from pymongo.errors import OperationFailure
 
-from deletion_console.stores import errors
+from deletion_console.stores import errors, ferretdb
+from deletion_console.stores.inspection import IndexNeed, IndexState, Reference
+from deletion_console.stores.registry import Store
 
 _client = None
 _client_pid = None
@@ -136,3 +138,100 @@ def delete_some(db: str, collection: str, query: dict, size: int, whole: bool) -
     if not keys:
         return 0, True, whole
     return delete_keys(db, collection, keys, query), False, whole
+
+
+# -- the store's shape, as plan checks and ensure_indexes ask it ---------------------------------
+
+
+def container(database_name: str, collection: str) -> str:
+    """How the console names a collection: with its database, where a plan may use several."""
+    return f"{database_name}.{collection}"
+
+
+def _split(name: str) -> tuple[str, str]:
+    # A database name cannot hold a dot; a collection name can.
+    database_name, collection = name.split(".", 1)
+    return database_name, collection
+
+
+class Inspector:
+    """No schema to ask: a collection a plan names that is not there has nothing to delete yet.
+
+    Indexes: a portable createIndexes per field a plan looks documents up by (a real MongoDB uses
+    them; `_id` is always indexed there). FerretDB on PostgreSQL: also the GIN index its
+    pushed-down equality can use, per such field and `_id` (see stores.ferretdb).
+    """
+
+    has_schema = False
+
+    def missing(self, needs, *, named_by: str) -> list[str]:
+        present: dict[str, set[str]] = {}
+        problems = []
+        for name in needs:
+            database_name, collection = _split(name)
+            if database_name not in present:
+                present[database_name] = set(database(database_name).list_collection_names())
+            if collection not in present[database_name]:
+                problems.append(f"collection {name} does not exist (nothing to delete there yet)")
+        return problems
+
+    def references(self, containers) -> list[Reference]:
+        return []
+
+    def holding(self, field: str, *, coverage, skip=frozenset()) -> list[str]:
+        found = []
+        for setting in coverage.mongo_databases:
+            database_name = getattr(settings, setting)
+            db = database(database_name)
+            for collection in sorted(db.list_collection_names()):
+                name = container(database_name, collection)
+                if name in skip or collection.startswith("system."):
+                    continue
+                if db[collection].find_one({field: {"$exists": True}}, {"_id": 1}) is not None:
+                    found.append(name)
+        return found
+
+    def count_holding(self, name: str, field: str, ref: str) -> int:
+        return count(*_split(name), {field: ref})
+
+    def ensure_indexes(self, needs: list[IndexNeed], *, apply: bool) -> list[IndexState]:
+        states = []
+        for need in needs:
+            database_name = getattr(settings, need.database or "MONGODB_DB")
+            label = f"{database_name}.{need.container} {{{need.field}: 1}}"
+            if need.field != "_id":
+                collection = database(database_name)[need.container]
+                existing = {tuple(spec["key"].items()) for spec in collection.list_indexes()}
+                created = ((need.field, 1),) not in existing
+                collection.create_index([(need.field, 1)])  # a no-op when it exists
+                states.append(IndexState("MongoDB", label, "created" if created else "present"))
+            if ferretdb.enabled():
+                states.append(_ensure_ferretdb(database_name, need))
+        if needs and ferretdb.enabled() and ferretdb.ensure_custom_plans():
+            states.append(IndexState("FerretDB", "plan_cache_mode = force_custom_plan", "created"))
+        return states
+
+
+def _ensure_ferretdb(database_name: str, need: IndexNeed) -> IndexState:
+    label = f"{database_name}.{need.container} GIN (_jsonb->'{need.field}') jsonb_path_ops"
+    created = ferretdb.ensure_gin_index(database_name, need.container, need.field)
+    if created is None:
+        # FerretDB creates the table with the collection: make it, empty, so the index can exist.
+        database(database_name).create_collection(need.container, check_exists=False)
+        created = ferretdb.ensure_gin_index(database_name, need.container, need.field)
+    return IndexState("FerretDB", label, "created" if created else "present")
+
+
+def _ping():
+    client().admin.command("ping")
+
+
+STORE = Store(
+    name="mongodb",
+    label="MongoDB",
+    ping=_ping,
+    inspector=Inspector(),
+    encode_key=encode_key,
+    decode_key=decode_key,
+    default_batch_size=20_000,
+)
