@@ -1,14 +1,43 @@
 """Plan items for Neo4j: nodes (detached from everything, shared nodes included) and
 relationships to shared nodes."""
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from deletion_console.engine.plan import Batch, IndexNeed, Scope
+from deletion_console.engine.plan import Batch, IndexNeed, Residue, SchemaNeed, Scope
 from deletion_console.stores import graph
+from deletion_console.stores.graph import name
 from deletion_console.stores.registry import get_store
+
+STORE = "neo4j"
+LANGUAGE = "Cypher"
+
+
+@dataclass(frozen=True)
+class CypherCount:
+    """A Cypher count, `$ref` bound to the target's ref; with `collected`, run once per batch of
+    the ids collected for that entity, bound to `$ids`."""
+
+    query: str
+    ref: str
+    collected: str | None = None
+
+    def run(self, scope: Scope) -> int:
+        if not self.collected:
+            return graph.read_value(self.query, ref=self.ref)
+        batches = scope.ids(self.collected, get_store(STORE).batch_size)
+        return sum(graph.read_value(self.query, ids=[str(i) for i in ids]) for ids in batches)
+
+    @property
+    def text(self) -> str:
+        text = re.sub(r"\$ref\b", lambda _: json.dumps(self.ref), self.query)
+        if self.collected:
+            placeholder = f"<the {self.collected} ids collected before the first delete>"
+            text = re.sub(r"\$ids\b", lambda _: placeholder, text)
+        return text
 
 
 @dataclass(frozen=True)
@@ -21,11 +50,18 @@ class GraphNodes:
     label: str
     owner_property: str | None = None
     collected: str | None = None
-    store: ClassVar[str] = "neo4j"
+    store: ClassVar[str] = STORE
 
     def indexes(self):
-        owner = (IndexNeed("neo4j", self.label, self.owner_property),) if self.owner_property else ()
-        return owner + ((IndexNeed("neo4j", self.label, "id"),) if self.collected else ())
+        owner = (IndexNeed(STORE, self.label, self.owner_property),) if self.owner_property else ()
+        return owner + ((IndexNeed(STORE, self.label, "id"),) if self.collected else ())
+
+    @property
+    def covers(self) -> str:
+        return self.label
+
+    def schema_needs(self):
+        return (SchemaNeed(STORE, self.label, (self.owner_property,) if self.owner_property else ()),)
 
     @property
     def owner_key(self) -> str | None:
@@ -39,24 +75,23 @@ class GraphNodes:
             f"RETURN n.`{self.owner_property}` AS ref, count(n) ORDER BY ref"
         )
 
-    def count(self, scope: Scope) -> int:
-        total = 0
+    def residue(self, *, ref: str, keys: list) -> Residue:
+        queries = []
         if self.owner_property:
-            total += graph.read_value(
-                f"MATCH (n:`{self.label}`) WHERE n.`{self.owner_property}` = $ref RETURN count(n)",
-                ref=scope.ref,
-            )
+            owned = f"MATCH (n:{name(self.label)}) WHERE n.{name(self.owner_property)} = $ref RETURN count(n)"
+            queries.append(CypherCount(owned, ref))
         if self.collected:
-            query = f"{self._collected_unowned()} RETURN count(n)"
-            for ids in scope.ids(self.collected, get_store(self.store).batch_size):
-                total += graph.read_value(query, ids=[str(i) for i in ids])
-        return total
+            queries.append(CypherCount(f"{self._collected_unowned()} RETURN count(n)", ref, self.collected))
+        return Residue(STORE, LANGUAGE, tuple(queries))
+
+    def count(self, scope: Scope) -> int:
+        return self.residue(ref=scope.ref, keys=scope.keys).count(scope)
 
     def _collected_unowned(self) -> str:
         """Collected ids reach only nodes without an owner property (the legacy layout): one
         that has it is the target's through the property, or another's, whatever an id says."""
-        unowned = f" WHERE n.`{self.owner_property}` IS NULL" if self.owner_property else ""
-        return f"UNWIND $ids AS id MATCH (n:`{self.label}` {{id: id}}){unowned}"
+        unowned = f" WHERE n.{name(self.owner_property)} IS NULL" if self.owner_property else ""
+        return f"UNWIND $ids AS id MATCH (n:{name(self.label)} {{id: id}}){unowned}"
 
     def delete_batch(self, scope: Scope, position, size: int, expected: int) -> Batch:
         position = position or ({"after": 0} if self.collected else {"owned": True})
@@ -81,10 +116,15 @@ class GraphRelationships:
     entity: str
     pattern: str
     anchor: tuple[str, str] | None = None
-    store: ClassVar[str] = "neo4j"
+    store: ClassVar[str] = STORE
+    # Relationships go from or to nodes that stay: they cover no label of their own.
+    covers: ClassVar[None] = None
 
     def indexes(self):
-        return (IndexNeed("neo4j", *self.anchor),) if self.anchor else ()
+        return (IndexNeed(STORE, *self.anchor),) if self.anchor else ()
+
+    def schema_needs(self):
+        return ()
 
     @property
     def owner_key(self) -> str | None:
@@ -101,8 +141,11 @@ class GraphRelationships:
             f"MATCH {pattern} RETURN owner_ref, count(r) ORDER BY owner_ref"
         )
 
+    def residue(self, *, ref: str, keys: list) -> Residue:
+        return Residue(STORE, LANGUAGE, (CypherCount(f"MATCH {self.pattern} RETURN count(r)", ref),))
+
     def count(self, scope: Scope) -> int:
-        return graph.read_value(f"MATCH {self.pattern} RETURN count(r)", ref=scope.ref)
+        return self.residue(ref=scope.ref, keys=scope.keys).count(scope)
 
     def delete_batch(self, scope: Scope, position, size: int, expected: int) -> Batch:
         query = f"MATCH {self.pattern} WITH r LIMIT $batch DELETE r RETURN count(*)"

@@ -1,17 +1,56 @@
 """Plan items for MongoDB: the target document, id collectors and document deletes."""
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from bson import ObjectId
 from django.conf import settings
 
-from deletion_console.engine.plan import Batch, IndexNeed, Scope, TargetFound
+from deletion_console.engine.plan import Batch, IndexNeed, Residue, SchemaNeed, Scope, TargetFound
 from deletion_console.stores import mongo
+
+LANGUAGE = "MongoDB filter"
 
 
 def _db(setting: str) -> str:
     return getattr(settings, setting)
+
+
+@dataclass(frozen=True)
+class DocumentCount:
+    """countDocuments of `conditions` in one collection, restricted to exact `_id`s: the given
+    `keys`, or the ids collected for the entity `collected` (looked up key by key, see
+    stores.mongo.count_keys); without either, one count of the conditions."""
+
+    database: str  # its name, not the setting's
+    collection: str
+    conditions: dict
+    keys: tuple | None = None
+    collected: str | None = None
+
+    def run(self, scope: Scope) -> int:
+        if self.collected:
+            batches = scope.ids(self.collected, settings.DELETION_MONGODB_ID_LIST)
+            return sum(mongo.count_keys(self.database, self.collection, keys, self.conditions) for keys in batches)
+        if self.keys is not None:
+            return mongo.count_keys(self.database, self.collection, list(self.keys), self.conditions)
+        return mongo.count(self.database, self.collection, self.conditions)
+
+    @property
+    def text(self) -> str:
+        parts = []
+        if self.collected:
+            parts.append(f'"_id": {{"$in": <the {self.collected} ids collected before the first delete>}}')
+        elif self.keys is not None:
+            parts.append(f'"_id": {{"$in": [{", ".join(map(_bson, self.keys))}]}}')
+        parts.extend(f"{json.dumps(name)}: {json.dumps(value)}" for name, value in self.conditions.items())
+        return f"{mongo.container(self.database, self.collection)}.countDocuments({{{', '.join(parts)}}})"
+
+
+def _bson(key) -> str:
+    return f'ObjectId("{key}")' if isinstance(key, ObjectId) else json.dumps(key)
 
 
 @dataclass(frozen=True)
@@ -103,6 +142,13 @@ class MongoDocs:
         return by_key + by_owner
 
     @property
+    def covers(self) -> str:
+        return mongo.container(_db(self.database), self.collection)
+
+    def schema_needs(self):
+        return (SchemaNeed(self.store, self.covers, (self.field,) if self.field else ()),)
+
+    @property
     def owner_key(self) -> str | None:
         """The field naming the document's owner, by which orphaned documents are found."""
         return self.field
@@ -111,14 +157,19 @@ class MongoDocs:
         """(owner ref, documents) for every owner present in the collection, in ref order."""
         return mongo.owner_counts(_db(self.database), self.collection, self.field)
 
-    def count(self, scope: Scope) -> int:
+    def residue(self, *, ref: str, keys: list) -> Residue:
         db = _db(self.database)
-        total = 0
-        for keys in self._key_lists(scope):
-            total += mongo.count_keys(db, self.collection, keys, self._unowned())
+        queries = []
+        if self.match_target:
+            queries.append(DocumentCount(db, self.collection, self._unowned(), keys=tuple(keys)))
+        elif self.collected:
+            queries.append(DocumentCount(db, self.collection, self._unowned(), collected=self.collected))
         if self.field:
-            total += mongo.count(db, self.collection, {self.field: scope.ref})
-        return total
+            queries.append(DocumentCount(db, self.collection, {self.field: ref}))
+        return Residue(self.store, LANGUAGE, tuple(queries))
+
+    def count(self, scope: Scope) -> int:
+        return self.residue(ref=scope.ref, keys=scope.keys).count(scope)
 
     def _unowned(self) -> dict:
         """Collected ids reach only documents without an owner field (the legacy layout): one
@@ -138,12 +189,6 @@ class MongoDocs:
         whole = position.get("whole", True) and expected <= settings.DELETION_MONGODB_STATEMENT_MAX
         deleted, finished, refused = mongo.delete_some(db, self.collection, {self.field: scope.ref}, size, whole)
         return Batch(deleted, None if finished else {"owned": True, "whole": not refused})
-
-    def _key_lists(self, scope: Scope) -> Iterator[list]:
-        if self.match_target:
-            yield scope.keys
-        elif self.collected:
-            yield from scope.ids(self.collected, settings.DELETION_MONGODB_ID_LIST)
 
     def _keys_after(self, scope: Scope, after: int, size: int) -> tuple[list, int]:
         if self.match_target:

@@ -28,7 +28,18 @@ from typing import ClassVar
 
 from django.conf import settings
 
-from deletion_console.engine.plan import Batch, Item, Plan, Step, Target, TargetFound, Together, get_plan, kinds
+from deletion_console.engine.plan import (
+    Batch,
+    Item,
+    Plan,
+    Residue,
+    Step,
+    Target,
+    TargetFound,
+    Together,
+    get_plan,
+    kinds,
+)
 from deletion_console.models import ACTIVE_STATUSES, DeletionJob, OrphanSweep
 
 SUFFIX = "-orphans"
@@ -233,8 +244,19 @@ class OrphanedData:
     def store(self) -> str:
         return self.inner.store
 
+    @property
+    def covers(self) -> str | None:
+        return getattr(self.inner, "covers", None)
+
     def indexes(self):
         return getattr(self.inner, "indexes", tuple)()
+
+    def schema_needs(self):
+        return getattr(self.inner, "schema_needs", tuple)()
+
+    def residue(self, *, ref: str, keys: list) -> Residue:
+        """The owner item's own queries, as count() runs them once per orphaned owner collected."""
+        return self.inner.residue(ref=f"<each orphaned {self.owner_kind} collected before the first delete>", keys=[])
 
     def count(self, scope) -> int:
         owners = {ref for batch in scope.ids(OWNERS, settings.DELETION_COLLECT_BATCH) for ref in batch}

@@ -17,6 +17,9 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+# Values of the stores' vocabulary that plans declare with (campaigns.plan names IndexNeed here).
+from deletion_console.stores.inspection import IndexNeed, SchemaNeed
+
 FIRST_STEPS = ("validate", "collect")
 LAST_STEPS = ("verify", "complete")
 FRAME_LABELS = {
@@ -48,9 +51,43 @@ class Batch:
     resume_at: object = None
 
 
+class CountQuery(Protocol):
+    """One query counting part of what an item has of a target: what count() runs (the preview,
+    the verify step) and, written out from the same object, what a certificate states."""
+
+    @property
+    def text(self) -> str:
+        """The query for people, the target's id filled in (collected ids named, not listed)."""
+
+    def run(self, scope: Scope) -> int: ...
+
+
+@dataclass(frozen=True)
+class Residue:
+    """What an item has of a target: the sum of its queries' counts."""
+
+    store: str
+    language: str  # what the queries are written in, for people ("SQL", "Cypher", ...)
+    queries: tuple[CountQuery, ...]
+
+    def count(self, scope: Scope) -> int:
+        return sum(query.run(scope) for query in self.queries)
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(query.text for query in self.queries)
+
+
 class Item(Protocol):
     entity: str
     store: str  # a key of the store registry (deletion_console.stores.registry)
+
+    # The container whose entries the item deletes (for plan checks: the deletion order against
+    # the store's references, and what no item covers); None for one it only unlinks from.
+    covers: str | None
+
+    def residue(self, *, ref: str, keys: list) -> Residue:
+        """The queries count() runs for the target `ref` (its own key(s) `keys`)."""
 
     def count(self, scope: Scope) -> int: ...
 
@@ -58,15 +95,10 @@ class Item(Protocol):
         """Delete at most about `size` of what is left, starting at `position` (None at first).
         `expected` is how many the preview counted that are not deleted yet: a hint only."""
 
+    def indexes(self) -> tuple[IndexNeed, ...]: ...
 
-@dataclass(frozen=True)
-class IndexNeed:
-    """A field a plan looks things up by, which the store must index (see ensure_indexes)."""
-
-    store: str  # "mongodb", "neo4j" or "postgres"
-    container: str  # collection, label or table
-    field: str  # field, property or column
-    database: str = ""  # MongoDB only: the setting that names the database
+    # What the store must have for the item's queries to run (see plan checks).
+    def schema_needs(self) -> tuple[SchemaNeed, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -243,6 +275,12 @@ def index_needs(plan: Plan) -> list[IndexNeed]:
     parts = [plan.target, *plan.collect, *(item for _, item in plan.all_items())]
     needs = [need for part in parts for need in getattr(part, "indexes", tuple)()]
     return list(dict.fromkeys([*needs, *plan.lookups]))
+
+
+def schema_needs(plan: Plan) -> list[SchemaNeed]:
+    """What the plan's items, then its target, need of each store's schema, in plan order."""
+    parts = [*(item for _, item in plan.all_items()), plan.target]
+    return [need for part in parts for need in getattr(part, "schema_needs", tuple)()]
 
 
 def get_plan(kind: str) -> Plan:

@@ -6,12 +6,35 @@ from typing import ClassVar
 
 from psycopg import sql
 
-from deletion_console.engine.plan import Batch, IndexNeed, Scope, TargetFound
+from deletion_console.engine.plan import Batch, IndexNeed, Residue, SchemaNeed, Scope, TargetFound
 from deletion_console.stores import sql as store
+
+STORE = "postgres"
+LANGUAGE = "SQL"
 
 
 def _table(name: str) -> sql.Composable:
-    return sql.Identifier(*name.split("."))
+    return store.identifier(name)
+
+
+@dataclass(frozen=True)
+class RowCount:
+    """SELECT count(*) of the rows of `table` where `condition` holds, `%(ref)s` bound to the ref."""
+
+    table: str
+    condition: str
+    ref: str
+
+    def _query(self) -> sql.Composed:
+        return sql.SQL("SELECT count(*) FROM {} WHERE {}").format(_table(self.table), sql.SQL(self.condition))
+
+    def run(self, scope: Scope) -> int:
+        return store.scalar(self._query(), {"ref": self.ref})
+
+    @property
+    def text(self) -> str:
+        literal = "'" + self.ref.replace("'", "''") + "'"
+        return self._query().as_string(None).replace("%%", "%").replace("%(ref)s", literal)
 
 
 @dataclass(frozen=True)
@@ -29,7 +52,7 @@ class SqlRows:
     filters_on: tuple[str, ...] = ()
     owner: str | None = None
     via: tuple[str, str, str] | None = None
-    store: ClassVar[str] = "postgres"
+    store: ClassVar[str] = STORE
 
     @classmethod
     def owned(cls, entity: str, table: str, owner: str) -> "SqlRows":
@@ -42,7 +65,15 @@ class SqlRows:
         return cls(entity, table, where, filters_on=(fk,), via=(parent, fk, owner))
 
     def indexes(self):
-        return tuple(IndexNeed("postgres", self.table, column) for column in self.filters_on)
+        return tuple(IndexNeed(STORE, self.table, column) for column in self.filters_on)
+
+    @property
+    def covers(self) -> str:
+        return store.qualified(self.table)
+
+    def schema_needs(self):
+        columns = tuple(dict.fromkeys(column for column in (*self.filters_on, self.owner) if column))
+        return (SchemaNeed(STORE, self.covers, columns),)
 
     @property
     def owner_key(self) -> str | None:
@@ -66,9 +97,11 @@ class SqlRows:
     def _condition(self) -> sql.Composable:
         return sql.SQL(self.where)
 
+    def residue(self, *, ref: str, keys: list) -> Residue:
+        return Residue(STORE, LANGUAGE, (RowCount(self.table, self.where, ref),))
+
     def count(self, scope: Scope) -> int:
-        query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(_table(self.table), self._condition())
-        return store.scalar(query, {"ref": scope.ref})
+        return self.residue(ref=scope.ref, keys=scope.keys).count(scope)
 
     def delete_batch(self, scope: Scope, position, size: int, expected: int) -> Batch:
         # Rows are picked by ctid so that tables without a primary key batch the same way; one
@@ -87,7 +120,10 @@ class SqlTarget:
 
     table: str
     label_field: str = "name"
-    store: ClassVar[str] = "postgres"
+    store: ClassVar[str] = STORE
+
+    def schema_needs(self):
+        return (SchemaNeed(STORE, store.qualified(self.table), ("id", self.label_field)),)
 
     def find(self, target_id: str) -> TargetFound | None:
         query = sql.SQL("SELECT {} FROM {} WHERE id = %(id)s").format(
