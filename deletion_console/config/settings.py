@@ -346,6 +346,11 @@ DELETION_PLANS = {
     "tenant": "tenants.plan.TENANT_PLAN",
 }
 
+# Kinds derived from a declared one, each asked in turn for a kind DELETION_PLANS lacks: a callable
+# (kind) -> Plan | None. The cleaning of a kind's orphaned data (`<kind>-orphans`) reads the
+# console's own records (jobs, sweeps), which the engine does not: the selector gives them.
+DELETION_DERIVED_PLANS = ["deletion_console.selectors.orphans.cleanup_plan"]
+
 # The stores the plans delete from: each a store declaration (deletion_console.stores.registry.Store)
 # by dotted path. Another store is a store module and its entry here.
 DELETION_STORES = [

@@ -8,7 +8,8 @@ grouped pass (`owners()`), and the plan's target lists the owners that exist (`r
 present in a container but not at home, and not being deleted by a job, is orphaned.
 
 Cleaning them is a kind of its own, `<kind>-orphans`, derived here from the owner kind's plan
-(`get_plan` asks `plan_for`; nothing to declare): its target is "the orphaned data of kind X"
+(`get_plan` asks selectors.orphans.cleanup_plan, which DELETION_DERIVED_PLANS names; nothing to
+declare per kind): its target is "the orphaned data of kind X"
 (target id: the owner kind), its collect step persists the orphaned owners (those the latest
 sweep found), and its items are the owner plan's own, in the same order, each walked over those
 owners one after the other with a resumable cursor. Preview, confirmation, progress, the audit
@@ -20,11 +21,14 @@ Looking for orphans reads every owner-keyed container once: that is the sweep's 
 queries, so its confirm page stays quick. An owner that exists again by the time its data would
 go (it was being created: its children are written before it) is skipped, so data with a living
 owner is never deleted.
+
+What the console's own records say (which owners a job is deleting, what the latest sweep found)
+is given by the caller as `OwnerRecords` (selectors.orphans reads them from its database).
 """
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from django.conf import settings
 
@@ -40,7 +44,6 @@ from deletion_console.engine.plan import (
     get_plan,
     kinds,
 )
-from deletion_console.models import ACTIVE_STATUSES, DeletionJob, OrphanSweep
 
 SUFFIX = "-orphans"
 OWNERS = "owners"  # the entity the collect step persists: the orphaned owners' refs
@@ -64,40 +67,55 @@ def sweepable(item) -> bool:
     return getattr(item, "owner_key", None) is not None and callable(getattr(item, "owners", None))
 
 
+def has_orphans(owner: Plan) -> bool:
+    """Whether the kind's orphaned data can be found: its target lists its refs, and some of its
+    items are keyed by an owner field."""
+    return callable(getattr(owner.target, "refs", None)) and any(sweepable(item) for _, item in owner.all_items())
+
+
 def orphan_kinds() -> list[str]:
-    """The owner kinds whose orphaned data can be found (their target lists its refs, and some of
-    their items are keyed by an owner field)."""
-    return [kind for kind in kinds() if orphan_plan(get_plan(kind)) is not None]
+    """The owner kinds whose orphaned data can be found, in the settings' order."""
+    return [kind for kind in kinds() if has_orphans(get_plan(kind))]
 
 
 # -- who is alive ---------------------------------------------------------------------------------
 
 
-def _being_deleted(owner_kind: str, refs: Iterable[str] | None = None) -> set[str]:
-    # What is left of a target an active job is deleting is that job's, not orphaned: a campaign's
-    # document goes at the end of its MongoDB step, while Neo4j and PostgreSQL still hold the rest.
-    jobs = DeletionJob.objects.filter(kind=owner_kind, status__in=ACTIVE_STATUSES)
-    if refs is not None:
-        jobs = jobs.filter(target_id__in=list(refs))
-    return set(jobs.values_list("target_id", flat=True))
+class OwnerRecords(Protocol):
+    """What the console's own records say of a kind's owners."""
+
+    def being_deleted(self, owner_kind: str, refs: Iterable[str] | None = None) -> set[str]:
+        """The owners (among `refs`, or all) that an active job is deleting: what is left of such
+        a target is that job's, not orphaned (a campaign's document goes at the end of its MongoDB
+        step, while Neo4j and PostgreSQL still hold the rest)."""
+
+    def swept(self, owner_kind: str) -> list[str] | None:
+        """The orphaned owners the latest complete sweep found of the kind; None if none has looked."""
 
 
-def living_refs(owner_kind: str, target: Target) -> set[str]:
-    """Every owner that exists, read once from its home store (memory: one string per owner)."""
-    return {*target.refs(), *_being_deleted(owner_kind)}
+@dataclass(frozen=True)
+class Owners:
+    """The owners of one kind: those at home in its target's store, and those a job is deleting."""
 
+    kind: str
+    target: Target
+    records: OwnerRecords
 
-def alive_among(owner_kind: str, target: Target, refs: Iterable[str]) -> set[str]:
-    """Which of `refs` have an owner now: looked up one by one, or for many, by one read of the
-    home store holding only `refs`."""
-    wanted = set(refs)
-    if not wanted:
-        return set()
-    if len(wanted) <= OWNER_BY_OWNER_UP_TO:
-        alive = {ref for ref in wanted if target.find(ref) is not None}
-    else:
-        alive = {ref for ref in target.refs() if ref in wanted}
-    return alive | _being_deleted(owner_kind, wanted - alive)
+    def living(self) -> set[str]:
+        """Every owner that exists, read once from its home store (memory: one string per owner)."""
+        return {*self.target.refs(), *self.records.being_deleted(self.kind)}
+
+    def alive_among(self, refs: Iterable[str]) -> set[str]:
+        """Which of `refs` have an owner now: looked up one by one, or for many, by one read of the
+        home store holding only `refs`."""
+        wanted = set(refs)
+        if not wanted:
+            return set()
+        if len(wanted) <= OWNER_BY_OWNER_UP_TO:
+            alive = {ref for ref in wanted if self.target.find(ref) is not None}
+        else:
+            alive = {ref for ref in self.target.refs() if ref in wanted}
+        return alive | self.records.being_deleted(self.kind, wanted - alive)
 
 
 # -- finding them ---------------------------------------------------------------------------------
@@ -115,13 +133,14 @@ class Findings:
         return sum(sum(entities.values()) for entities in self.counts.values())
 
 
-def find_orphans(owner: Plan, *, limit: int) -> Findings:
+def find_orphans(owner: Plan, *, records: OwnerRecords, limit: int) -> Findings:
     """One grouped pass per owner-keyed container, in plan order; at most `limit` owners are kept
     (and counted), the first ones met, so memory is bounded by the owners alive plus `limit`."""
-    derived = orphan_plan(owner)
+    derived = orphan_plan(owner, records=records)
     if derived is None:
         return Findings(owner.kind, [], False, {})
-    alive = living_refs(owner.kind, owner.target)
+    owners_of = Owners(owner.kind, owner.target, records)
+    alive = owners_of.living()
     owners: dict[str, None] = {}  # insertion-ordered set
     capped = False
     per_item = []
@@ -140,7 +159,7 @@ def find_orphans(owner: Plan, *, limit: int) -> Findings:
         per_item.append((step.name, item.entity, found))
     # Read again once the containers are read: an owner created meanwhile (its children are
     # written before it) is not orphaned.
-    arrived = alive_among(owner.kind, owner.target, owners)
+    arrived = owners_of.alive_among(owners)
     counts: dict[str, dict[str, int]] = {}
     for step, entity, found in per_item:
         counts.setdefault(step, {})[entity] = sum(n for ref, n in found.items() if ref not in arrived)
@@ -193,17 +212,6 @@ class OrphanedDataOf:
         return None
 
 
-def swept_owners(owner_kind: str) -> list[str] | None:
-    """The orphaned owners the latest complete sweep found of the kind; None if none has looked.
-    A sweep records its findings once it has read everything (then requests its automatic
-    clean-ups, then finishes): findings present and no error mean complete."""
-    sweeps = OrphanSweep.objects.filter(error="").exclude(findings={}).order_by("-created_at")
-    for findings in sweeps.values_list("findings", flat=True)[:1]:
-        if owner_kind in findings:
-            return list(findings[owner_kind]["refs"])
-    return None
-
-
 @dataclass(frozen=True)
 class OrphanedOwners:
     """Collects the orphaned owners to clean: those the latest sweep found (what the Orphans page
@@ -211,7 +219,8 @@ class OrphanedOwners:
     is the sweep's work (beat's, or "Sweep now"): a clean-up previews and deletes by owner. Each
     owner is checked again before anything of it goes, so one found alive since is left alone."""
 
-    owner_kind: str
+    owner: Plan
+    records: OwnerRecords
     store: str
     entity: ClassVar[str] = OWNERS
 
@@ -220,9 +229,10 @@ class OrphanedOwners:
             return
         owners = found.document.get(OWNERS)
         if owners is None:
-            owners = swept_owners(self.owner_kind)
+            owners = self.records.swept(self.owner.kind)
             if owners is None:
-                owners = find_orphans(get_plan(self.owner_kind), limit=settings.ORPHAN_SWEEP_MAX_OWNERS).owners
+                limit = settings.ORPHAN_SWEEP_MAX_OWNERS
+                owners = find_orphans(self.owner, records=self.records, limit=limit).owners
             found.document[OWNERS] = owners  # every item's count reads them: find them once per scope
         for start in range(0, len(owners), batch_size):
             yield owners[start : start + batch_size]
@@ -233,8 +243,7 @@ class OrphanedData:
     """One item of the owner plan, over every collected orphaned owner."""
 
     inner: Item
-    owner_kind: str
-    owner_target: Target
+    owners: Owners
 
     @property
     def entity(self) -> str:
@@ -256,7 +265,7 @@ class OrphanedData:
 
     def residue(self, *, ref: str, keys: list) -> Residue:
         """The owner item's own queries, as count() runs them once per orphaned owner collected."""
-        return self.inner.residue(ref=f"<each orphaned {self.owner_kind} collected before the first delete>", keys=[])
+        return self.inner.residue(ref=f"<each orphaned {self.owners.kind} collected before the first delete>", keys=[])
 
     def count(self, scope) -> int:
         owners = {ref for batch in scope.ids(OWNERS, settings.DELETION_COLLECT_BATCH) for ref in batch}
@@ -265,7 +274,7 @@ class OrphanedData:
         else:
             found = {ref: n for ref, n in self.inner.owners() if ref in owners}
         found = {ref: n for ref, n in found.items() if n}
-        alive = alive_among(self.owner_kind, self.owner_target, found)
+        alive = self.owners.alive_among(found)
         return sum(n for ref, n in found.items() if ref not in alive)
 
     def delete_batch(self, scope, position, size: int, expected: int) -> Batch:
@@ -275,7 +284,7 @@ class OrphanedData:
         refs, last = scope.ids_after(OWNERS, position["after"], OWNERS_PER_BATCH)
         if not refs:
             return Batch(0, None)
-        alive = alive_among(self.owner_kind, self.owner_target, refs)
+        alive = self.owners.alive_among(refs)
         index, inner, deleted = position["index"], position["inner"], 0
         while index < len(refs) and deleted < size:
             if refs[index] not in alive:
@@ -292,26 +301,25 @@ class OrphanedData:
         return Batch(deleted, {"after": last, "index": 0, "inner": None})
 
 
-def _orphan_step(step: Step, owner: Plan) -> Step | None:
-    items = tuple(OrphanedData(item, owner.kind, owner.target) for item in step.items if sweepable(item))
+def _orphan_step(step: Step, owners: Owners) -> Step | None:
+    items = tuple(OrphanedData(item, owners) for item in step.items if sweepable(item))
     return Step(step.name, step.label, items) if items else None
 
 
-def _derive(owner: Plan) -> Plan | None:
-    if not callable(getattr(owner.target, "refs", None)):
+def _derive(owner: Plan, records: OwnerRecords) -> Plan | None:
+    if not has_orphans(owner):
         return None
+    owners = Owners(owner.kind, owner.target, records)
     parts = []
     for part in owner.steps:
         if isinstance(part, Together):
-            steps = tuple(s for s in (_orphan_step(step, owner) for step in part.steps) if s)
+            steps = tuple(s for s in (_orphan_step(step, owners) for step in part.steps) if s)
             if len(steps) > 1:
                 parts.append(Together(part.name, part.label, steps))
             elif steps:
                 parts.append(steps[0])
-        elif step := _orphan_step(part, owner):
+        elif step := _orphan_step(part, owners):
             parts.append(step)
-    if not parts:
-        return None
     target = OrphanedDataOf(owner.kind, owner.noun, owner.target.store)
     return Plan(
         kind=orphan_kind(owner.kind),
@@ -319,27 +327,20 @@ def _derive(owner: Plan) -> Plan | None:
         plural=owner.plural,  # "shared with other campaigns" on the confirm page
         target=target,
         steps=tuple(parts),
-        collect=(OrphanedOwners(owner.kind, owner.target.store),),
+        collect=(OrphanedOwners(owner, records, owner.target.store),),
         step_noun=owner.step_noun,
         kept=owner.kept,
     )
 
 
 # Derived once per owner plan object (settings may swap plans in tests: then derived again).
-_derived: dict[str, tuple[Plan, Plan | None]] = {}
+_derived: dict[str, tuple[Plan, OwnerRecords, Plan | None]] = {}
 
 
-def orphan_plan(owner: Plan) -> Plan | None:
+def orphan_plan(owner: Plan, *, records: OwnerRecords) -> Plan | None:
     """The plan that cleans `owner`'s orphaned data, or None if its orphans cannot be found."""
     cached = _derived.get(owner.kind)
-    if cached is None or cached[0] is not owner:
-        cached = (owner, _derive(owner))
+    if cached is None or cached[0] is not owner or cached[1] is not records:
+        cached = (owner, records, _derive(owner, records))
         _derived[owner.kind] = cached
-    return cached[1]
-
-
-def plan_for(kind: str) -> Plan | None:
-    owner_kind = owner_kind_of(kind)
-    if owner_kind is None or owner_kind not in settings.DELETION_PLANS:
-        return None
-    return orphan_plan(get_plan(owner_kind))
+    return cached[2]

@@ -287,13 +287,13 @@ def get_plan(kind: str) -> Plan:
     path = settings.DELETION_PLANS.get(kind)
     if path is not None:
         return import_string(path)
-    # Not declared: the cleaning of a declared kind's orphaned data, derived from that kind's plan.
-    from deletion_console.engine import orphans
-
-    derived = orphans.plan_for(kind)
-    if derived is None:
-        raise UnknownKind(kind)
-    return derived
+    # Not declared: perhaps derived from a declared kind's plan (the cleaning of its orphaned
+    # data), by what DELETION_DERIVED_PLANS names: it knows what the derived plan reads besides.
+    for derive in map(import_string, settings.DELETION_DERIVED_PLANS):
+        derived = derive(kind)
+        if derived is not None:
+            return derived
+    raise UnknownKind(kind)
 
 
 def kinds() -> list[str]:

@@ -1,14 +1,15 @@
 """Scopes: what a plan item is told about its target.
 
 A live scope reads ids straight from the stores (for the preview, nothing has changed yet).
-A job scope reads the ids the collect step persisted, so steps after a delete, a crash or a
-resume still know exactly what belonged to the target.
+A persisted scope reads the ids the collect step persisted, so steps after a delete, a crash or
+a resume still know exactly what belonged to the target; where they are persisted is its
+caller's (selectors.scopes.JobScope reads a job's).
 """
 
 from collections.abc import Iterator
+from typing import Protocol
 
 from deletion_console.engine.plan import Plan, TargetFound
-from deletion_console.models import CollectedId, DeletionJob
 from deletion_console.stores.registry import get_store
 
 
@@ -30,14 +31,22 @@ class LiveScope:
                 yield fresh
 
 
-class JobScope:
-    def __init__(self, job: DeletionJob, plan: Plan):
-        facts = job.target_facts
-        self.job_id = job.pk
-        self.ref = facts.get("ref", job.target_id)
+class CollectedIds(Protocol):
+    def after(self, entity: str, position: int, limit: int) -> list[tuple[int, str, bool]]:
+        """Up to `limit` (position, value, typed) of the ids collected for `entity` past
+        `position` (0 before the first), in position order; values as their store encoded them."""
+
+
+class PersistedScope:
+    """A target as the validate step recorded it (`facts`: its ref and encoded keys) and the ids
+    the collect step persisted (`collected`)."""
+
+    def __init__(self, plan: Plan, *, target_id: str, facts: dict, collected: CollectedIds):
+        self.ref = facts.get("ref", target_id)
         decode = get_store(plan.target.store).decode_key
-        self.keys = [decode(value, typed) for value, typed in facts.get("keys", [[job.target_id, False]])]
+        self.keys = [decode(value, typed) for value, typed in facts.get("keys", [[target_id, False]])]
         self._decoders = {c.entity: get_store(c.store).decode_key for c in plan.collect}
+        self._collected = collected
 
     def ids(self, entity: str, batch_size: int) -> Iterator[list]:
         # Keyset pagination: one bounded batch in memory, however many ids were collected.
@@ -50,8 +59,7 @@ class JobScope:
 
     def ids_after(self, entity: str, after: int, limit: int) -> tuple[list, int]:
         """The next collected ids after position `after` (0 at first), and the position to go on from."""
-        rows = CollectedId.objects.filter(job_id=self.job_id, entity=entity, pk__gt=after).order_by("pk")
-        batch = list(rows.values_list("pk", "value", "is_object_id")[:limit])
+        batch = self._collected.after(entity, after, limit)
         if not batch:
             return [], after
         decode = self._decoders[entity]

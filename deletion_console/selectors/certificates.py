@@ -3,9 +3,9 @@
 from deletion_console.certificates import keys, signing
 from deletion_console.certificates.queries import plan_items, residue_query
 from deletion_console.engine.plan import get_plan
-from deletion_console.engine.scope import JobScope
 from deletion_console.models import DeletionJob, JobStatus
 from deletion_console.selectors.audit import verify_chain
+from deletion_console.selectors.scopes import JobScope
 
 
 class NotCertifiable(Exception):

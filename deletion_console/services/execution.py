@@ -24,9 +24,10 @@ from django.utils.dateparse import parse_datetime
 
 from deletion_console import dispatch, logcontext
 from deletion_console.engine.plan import FIRST_STEPS, get_plan
-from deletion_console.engine.scope import JobScope, LiveScope
+from deletion_console.engine.scope import LiveScope
 from deletion_console.models import CollectedId, DeletionJob, JobStatus
 from deletion_console.selectors import plan_checks
+from deletion_console.selectors.scopes import JobScope
 from deletion_console.services import progress
 from deletion_console.services.context import Chunk
 from deletion_console.stores import errors

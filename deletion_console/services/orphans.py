@@ -1,6 +1,6 @@
 """Writes for the orphan sweep: recording what a sweep found, and requesting its clean-up.
 
-A sweep only reads the stores (engine.orphans.find_orphans, per kind whose orphans can be found)
+A sweep only reads the stores (selectors.orphans.find_orphans, per kind whose orphans can be found)
 and keeps what it found on an OrphanSweep row, which the Orphans page shows. Cleaning is an
 ordinary deletion job of the kind `<kind>-orphans`, requested through services.jobs like every
 other: by a person on the Orphans page (preview, typed confirmation), or by a sweep itself, only
@@ -17,6 +17,7 @@ from deletion_console import dispatch
 from deletion_console.engine import orphans
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, OrphanSweep
+from deletion_console.selectors.orphans import find_orphans
 from deletion_console.services import jobs
 from deletion_console.stores import errors
 
@@ -53,10 +54,10 @@ def run_sweep(*, sweep_id: int | None = None) -> OrphanSweep:
     findings = {}
     try:
         for kind in orphans.orphan_kinds():
-            found = orphans.find_orphans(get_plan(kind), limit=settings.ORPHAN_SWEEP_MAX_OWNERS)
+            found = find_orphans(get_plan(kind), limit=settings.ORPHAN_SWEEP_MAX_OWNERS)
             findings[kind] = {
                 "owners": len(found.owners),
-                "refs": found.owners,  # what a clean-up takes (engine.orphans.swept_owners)
+                "refs": found.owners,  # what a clean-up takes (selectors.orphans.ConsoleRecords.swept)
                 "capped": found.capped,
                 "counts": found.counts,
                 "total": found.total,
@@ -68,7 +69,7 @@ def run_sweep(*, sweep_id: int | None = None) -> OrphanSweep:
         log.warning("orphan sweep %s failed: %s", sweep.pk, sweep.error)
         return sweep
     seconds = time.monotonic() - started
-    # Recorded first: from now on a clean-up takes these owners (engine.orphans.swept_owners),
+    # Recorded first: from now on a clean-up takes these owners (selectors.orphans.ConsoleRecords.swept),
     # the ones requested just below included; finished only then, so that it names its jobs.
     sweep.findings = findings
     sweep.save(update_fields=["findings"])

@@ -8,9 +8,10 @@ import pytest
 from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.engine import orphans
 from deletion_console.engine.plan import Step, get_plan, kinds
-from deletion_console.engine.scope import JobScope
 from deletion_console.models import CollectedId, DeletionJob, JobStatus
 from deletion_console.selectors import plan_checks
+from deletion_console.selectors.orphans import find_orphans, orphan_plan
+from deletion_console.selectors.scopes import JobScope
 from deletion_console.services import indexes
 from deletion_console.stores import graph, mongo
 from deletion_console.stores import sql as target_sql
@@ -30,7 +31,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]
 
 
 def find(kind: str, limit: int = 100) -> orphans.Findings:
-    return orphans.find_orphans(get_plan(kind), limit=limit)
+    return find_orphans(get_plan(kind), limit=limit)
 
 
 def test_data_of_living_campaigns_and_tenants_is_never_reported(rng):
@@ -177,4 +178,4 @@ def test_a_clean_up_is_checked_against_the_live_schema_as_its_owner_plan_is():
     )
 
     assert plan_checks.blocking_problems(get_plan("campaign-orphans")) == []
-    assert "session_attendance_session_id_fkey" in plan_checks.blocking_problems(orphans.orphan_plan(misordered))[0]
+    assert "session_attendance_session_id_fkey" in plan_checks.blocking_problems(orphan_plan(misordered))[0]

@@ -13,8 +13,8 @@ from kombu import Connection, Queue
 
 from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from deletion_console.engine.plan import get_plan
-from deletion_console.engine.scope import JobScope
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
+from deletion_console.selectors.scopes import JobScope
 from deletion_console.services import announce, execution, jobs, progress
 from deletion_console.services.preview import preview
 from deletion_console.services.progress import group_name

@@ -6,9 +6,9 @@ import pytest
 from celery import current_app
 
 from deletion_console.dispatch import SWEEP_ORPHANS
-from deletion_console.engine.orphans import find_orphans
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, JobEvent, JobStatus, OrphanSweep
+from deletion_console.selectors.orphans import find_orphans
 from deletion_console.services import orphans
 from deletion_console.services.preview import preview
 from tests.factories import request_deletion
