@@ -6,7 +6,7 @@ chunk is only ever queued by the chunk before it, after that chunk's work is com
 
 Steps that run side by side go out as one Celery group. No chord joins them: a chord needs a
 result backend and would fire once per run of its header; instead the last step to end, under
-the job's row lock, queues what follows (services.progress).
+the job's row lock, queues what follows (services.recorder).
 """
 
 import logging
@@ -30,7 +30,7 @@ def queue_chunks(job: DeletionJob, steps: list[str], *, countdown: float = 0, on
     broker refuses them; without one, the watchdog picks the stalled job up later."""
     if not steps:
         return
-    messages = [[str(job.pk), step, job.run, job.steps[step]["chunk"]] for step in steps]
+    messages = [[str(job.pk), step, job.run, job.step(step).chunk] for step in steps]
     transaction.on_commit(partial(_send, messages, countdown, on_unqueued))
 
 

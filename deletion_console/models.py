@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import dataclass, field, fields
 
 from django.conf import settings
 from django.db import models, transaction
@@ -17,7 +18,7 @@ class JobStatus(models.TextChoices):
     # Held before it may start: the grace period, or a second person's approval.
     SCHEDULED = "scheduled", "Scheduled"
     AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
-    # One of a bulk request's jobs, waiting for a place among the batch's running ones.
+    # One of a bulk request's jobs, waiting for a place among its running ones.
     QUEUED = "queued", "Queued in its batch"
 
 
@@ -27,9 +28,75 @@ ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, *HELD_STATUSES, JobStat
 TERMINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 # A job that stopped short can be run again from where it stopped; a succeeded one has nothing left.
 RESUMABLE_STATUSES = (JobStatus.FAILED, JobStatus.CANCELLED)
+# Jobs that hold one of their bulk request's running places: queued chunks or a running step.
+ADMITTED_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
-class DeletionBatch(models.Model):
+class StepState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    RETRYING = "retrying", "Retrying"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# A step in one of these states has nothing more to do in this run.
+OVER_STATES = (StepState.DONE, StepState.FAILED, StepState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step's record on its job (`DeletionJob.steps`), as the recorder keeps it."""
+
+    state: str = StepState.PENDING
+    # The chunk number of the one message that may run the step next (see DeletionJob.chunk).
+    chunk: int | None = None
+    attempt: int = 1
+    run: int | None = None
+    cursor: dict = field(default_factory=dict)
+    started_at: str | None = None
+    finished_at: str | None = None
+    seconds: float | None = None
+    last_error: str = ""
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "StepRecord":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known and v is not None})
+
+    @property
+    def is_over(self) -> bool:
+        return self.state in OVER_STATES
+
+
+class JobEventKind(models.TextChoices):
+    # The request and what holds it back
+    REQUESTED = "requested", "Requested"
+    AWAITING_APPROVAL = "awaiting-approval", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Approval expired"
+    SCHEDULED = "scheduled", "Scheduled"
+    GRACE_PERIOD_OVER = "grace-period-over", "Grace period over"
+    RUN_NOW = "run-now", "Run now"
+    QUEUED = "queued", "Queued in its bulk request"
+    DEQUEUED = "dequeued", "Left its bulk request's queue"
+    # A person's or the watchdog's word on a job under way
+    CANCEL_REQUESTED = "cancel-requested", "Cancel requested"
+    RESUMED = "resumed", "Resumed"
+    REQUEUED = "requeued", "Requeued"
+    # A step's own record
+    STARTED = "started", "Step started"
+    PROGRESS = "progress", "Progress"
+    BATCH = "batch", "Batch deleted"
+    RETRY = "retry", "Retry"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class BulkRequest(models.Model):
     """A bulk request: who asked for which targets' deletion, when, and how many of its jobs may
     run at once (the rest wait as `queued` and start as running ones end)."""
 
@@ -43,10 +110,11 @@ class DeletionBatch(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name_plural = "deletion batches"
+        db_table = "deletion_console_deletionbatch"
+        verbose_name = "bulk deletion request"
 
     def __str__(self):
-        return f"{self.kind} batch {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.kind} bulk request {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 class DeletionJob(models.Model):
@@ -61,9 +129,9 @@ class DeletionJob(models.Model):
     )
     status = models.CharField(max_length=24, choices=JobStatus.choices, default=JobStatus.PENDING)
     # The phase the job is in: a step, or the name of steps that run side by side (a plan's Together).
-    current_step = models.CharField(max_length=32, blank=True)
+    current_phase = models.CharField(max_length=32, blank=True, db_column="current_step")
     progress = models.FloatField(default=0.0, help_text="Percent, weighted by the preview's counts.")
-    # {step: {"state", "started_at", "finished_at", "seconds", "attempt", "chunk", "cursor", ...}}
+    # {step: StepRecord as JSON}: read through step(), written by the recorder only
     steps = models.JSONField(default=dict, blank=True)
     # {step: {entity: deleted}} and, for the confirmation, {step: {entity: expected}}
     counts = models.JSONField(default=dict, blank=True)
@@ -96,7 +164,9 @@ class DeletionJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
-    batch = models.ForeignKey(DeletionBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs")
+    bulk_request = models.ForeignKey(
+        BulkRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs", db_column="batch_id"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -107,7 +177,7 @@ class DeletionJob(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "target_id"],
-                condition=Q(status__in=["pending", "running", "scheduled", "awaiting_approval", "queued"]),
+                condition=Q(status__in=[status.value for status in ACTIVE_STATUSES]),
                 name="one_active_job_per_target",
             )
         ]
@@ -129,6 +199,24 @@ class DeletionJob(models.Model):
         # Resuming a request that was never approved would run it without the approval.
         unapproved = self.approval_required and self.approved_at is None
         return self.status in RESUMABLE_STATUSES and not unapproved
+
+    def step(self, name: str) -> StepRecord:
+        return StepRecord.from_json(self.steps.get(name))
+
+    def step_state(self, name: str) -> str:
+        return self.step(name).state
+
+    def update_step(self, name: str, **fields) -> None:
+        self.steps = {**self.steps, name: {**self.steps.get(name, {}), **fields}}
+
+    def new_chunk(self, name: str, **fields) -> None:
+        """Give the step a fresh chunk number: the one message that may run it next."""
+        self.chunk += 1
+        self.update_step(name, chunk=self.chunk, **fields)
+
+    def add_warning(self, warning: str | None) -> None:
+        if warning and warning not in self.warnings:
+            self.warnings = [*self.warnings, warning]
 
     @property
     def total_deleted(self):
@@ -179,7 +267,7 @@ class JobEvent(models.Model):
 
     job = models.ForeignKey(DeletionJob, on_delete=models.PROTECT, related_name="events")
     step = models.CharField(max_length=32, blank=True)
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, choices=JobEventKind.choices)
     run = models.PositiveIntegerField(null=True, blank=True, help_text="The run of the job that did this.")
     counts = models.JSONField(default=dict, blank=True)
     attempt = models.PositiveIntegerField(default=1)
@@ -217,17 +305,18 @@ class JobEvent(models.Model):
         raise AppendOnlyError("Job events are append-only.")
 
 
-class OutboundEvent(models.Model):
+class OutboxEvent(models.Model):
     """A deletion event for other services, written with the change it reports (the outbox):
     published after commit, or by beat after a crash or an outage, so at least once."""
 
-    job = models.ForeignKey(DeletionJob, on_delete=models.PROTECT, related_name="outbound_events")
+    job = models.ForeignKey(DeletionJob, on_delete=models.PROTECT, related_name="outbox_events")
     routing_key = models.CharField(max_length=64)
     body = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "deletion_console_outboundevent"
         ordering = ["id"]
         indexes = [models.Index(fields=["published_at", "id"], name="outbound_unpublished")]
 

@@ -7,9 +7,9 @@ from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 
 from deletion_console import logcontext
-from deletion_console.selectors.batches import batches_with_queued_jobs
+from deletion_console.selectors.bulk import bulk_requests_with_queued_jobs
 from deletion_console.selectors.jobs import due_jobs, expired_approvals, stalled_jobs
-from deletion_console.services import announce, approvals, batches, execution, jobs, orphans, schedule
+from deletion_console.services import announce, approvals, execution, jobs, lifecycle, orphans, schedule
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def _unbind_chunk(task_id=None, **_):
 @shared_task(name="deletion_console.tasks.requeue_stalled_jobs")
 def requeue_stalled_jobs():
     for job in stalled_jobs():
-        with logcontext.bound(job_id=job.pk, kind=job.kind, target_id=job.target_id, step=job.current_step):
+        with logcontext.bound(job_id=job.pk, kind=job.kind, target_id=job.target_id, step=job.current_phase):
             log.warning("requeueing stalled deletion job")
             jobs.requeue(job, reason="heartbeat stale: the worker running this job is presumed gone")
 
@@ -62,9 +62,9 @@ def publish_events():
 def start_due_jobs():
     for job_id in due_jobs().values_list("pk", flat=True):
         schedule.start_due(job_id)
-    # A batch whose job ended while starting the next one failed gets it started here.
-    for batch_id in batches_with_queued_jobs().values_list("pk", flat=True):
-        batches.release_queued(batch_id)
+    # A bulk request whose job ended while starting the next one failed gets it started here.
+    for bulk_request_id in bulk_requests_with_queued_jobs().values_list("pk", flat=True):
+        lifecycle.release_queued(bulk_request_id)
 
 
 @shared_task(name="deletion_console.tasks.expire_unapproved_jobs")

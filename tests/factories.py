@@ -88,7 +88,7 @@ class DeletionJobFactory(factory.django.DjangoModelFactory):
     target_id = factory.Sequence(lambda n: f"campaign-{n:04d}")
     target_label = factory.Sequence(lambda n: f"Campaign {n:04d}")
     status = JobStatus.PENDING
-    current_step = STEPS[0]
+    current_phase = STEPS[0]
     preview = factory.LazyFunction(lambda: {s: dict(e) for s, e in PREVIEW.items()})
     counts = factory.LazyAttribute(lambda job: _zeros(job.preview))
     steps = factory.LazyFunction(lambda: {step: {"state": "pending"} for step in STEPS})
@@ -102,7 +102,7 @@ def succeeded_job(**kwargs) -> DeletionJob:
     preview = kwargs.pop("preview", {s: dict(e) for s, e in PREVIEW.items()})
     return DeletionJobFactory(
         status=JobStatus.SUCCEEDED,
-        current_step="complete",
+        current_phase="complete",
         progress=100.0,
         preview=preview,
         counts={s: dict(e) for s, e in preview.items()},
@@ -127,7 +127,7 @@ def failed_job(step="neo4j", reason="ServiceUnavailable: connection refused", **
             steps[name] = {"state": "pending"}
     job = DeletionJobFactory(
         status=JobStatus.FAILED,
-        current_step=step,
+        current_phase=step,
         error=f"{step} step failed: {reason}",
         warnings=["MongoDB data removed; Neo4j data of this campaign remains until the job is resumed."],
         steps=steps,
@@ -147,7 +147,7 @@ def running_job(step="mongodb", **kwargs) -> DeletionJob:
         steps[name] = {"state": "done", "seconds": 0.1}
     steps[step] = {"state": "running", "started_at": now.isoformat(), "chunk": 1, "attempt": 1, "run": 1}
     return DeletionJobFactory(
-        status=JobStatus.RUNNING, current_step=step, steps=steps, started_at=now, heartbeat_at=now, **kwargs
+        status=JobStatus.RUNNING, current_phase=step, steps=steps, started_at=now, heartbeat_at=now, **kwargs
     )
 
 

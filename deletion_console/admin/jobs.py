@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from deletion_console.models import DeletionBatch, DeletionJob, JobEvent, JobStatus, OrphanSweep
+from deletion_console.models import BulkRequest, DeletionJob, JobEvent, JobStatus, OrphanSweep
 from deletion_console.permissions import REQUEST_DELETION
 from deletion_console.selectors.audit import verify_chain
 from deletion_console.selectors.jobs import jobs_needing_attention, stale_before
 from deletion_console.services import jobs as job_services
+from deletion_console.services.errors import DeletionRefused
 from deletion_console.web.presenters import in_plan_order, progress_url, step_names
 
 
@@ -99,8 +100,22 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ("resume_selected",)
     inlines = (JobEventInline,)
     fieldsets = (
-        (None, {"fields": ("id", "kind", "target_id", "target_label", "status", "page_link", "requested_by", "batch")}),
-        ("Progress", {"fields": ("current_step", "progress_display", "steps_display", "counts_display")}),
+        (
+            None,
+            {
+                "fields": (
+                    "id",
+                    "kind",
+                    "target_id",
+                    "target_label",
+                    "status",
+                    "page_link",
+                    "requested_by",
+                    "bulk_request",
+                )
+            },
+        ),
+        ("Progress", {"fields": ("current_phase", "progress_display", "steps_display", "counts_display")}),
         ("Outcome", {"fields": ("error", "warnings_display", "residue_display")}),
         ("Audit trail", {"fields": ("audit_chain_display", "certificate_link")}),
         ("Times", {"fields": ("created_at", "started_at", "finished_at", "heartbeat_at")}),
@@ -114,8 +129,8 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "page_link",
         "requested_by",
-        "batch",
-        "current_step",
+        "bulk_request",
+        "current_phase",
         "progress_display",
         "steps_display",
         "counts_display",
@@ -157,9 +172,9 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def last_error(self, job):
         if job.error:
             return Truncator(job.error).chars(120)
-        step = job.steps.get(job.current_step, {})
-        if step.get("last_error"):
-            return Truncator(step["last_error"]).chars(120)
+        last_error = job.step(job.current_phase).last_error
+        if last_error:
+            return Truncator(last_error).chars(120)
         if job.is_active and job.heartbeat_at and job.heartbeat_at < stale_before():
             return f"No heartbeat since {job.heartbeat_at:%Y-%m-%d %H:%M:%S}"
         return ""
@@ -171,8 +186,8 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="steps")
     def steps_display(self, job):
         rows = [
-            (name, state.get("state", ""), "" if state.get("seconds") is None else f"{state['seconds']:.2f} s")
-            for name, state in ((name, job.steps[name]) for name in step_names(job) if name in job.steps)
+            (name, record.state, "" if record.seconds is None else f"{record.seconds:.2f} s")
+            for name, record in ((name, job.step(name)) for name in step_names(job) if name in job.steps)
         ]
         body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         return format_html('<table class="steps"><tbody>{}</tbody></table>', body) if rows else "—"
@@ -211,7 +226,7 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for job in queryset.order_by("created_at"):
             try:
                 job_services.resume(job.pk, request.user)
-            except job_services.DeletionRefused as exc:
+            except DeletionRefused as exc:
                 skipped.append(f"{job.target_label or job.target_id}: {exc}")
             else:
                 resumed += 1
@@ -221,19 +236,19 @@ class DeletionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(request, "Not resumed: " + "; ".join(skipped), messages.WARNING)
 
 
-class BatchJobInline(ReadOnlyAdminMixin, admin.TabularInline):
+class BulkRequestJobInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DeletionJob
-    fk_name = "batch"
+    fk_name = "bulk_request"
     extra = 0
     can_delete = False
     show_change_link = True
     ordering = ("created_at", "id")
-    fields = ("target_id", "target_label", "status", "current_step", "created_at", "finished_at")
+    fields = ("target_id", "target_label", "status", "current_phase", "created_at", "finished_at")
     readonly_fields = fields
 
 
-@admin.register(DeletionBatch)
-class DeletionBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+@admin.register(BulkRequest)
+class BulkRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who asked for which targets' deletion at once, and how many of its jobs could run together."""
 
     list_display = ("id", "kind", "requested_by", "created_at", "max_running", "job_count")
@@ -242,15 +257,15 @@ class DeletionBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("requested_by",)
     fields = ("id", "kind", "requested_by", "created_at", "max_running", "page_link")
     readonly_fields = fields
-    inlines = (BatchJobInline,)
+    inlines = (BulkRequestJobInline,)
 
     @admin.display(description="jobs")
-    def job_count(self, batch):
-        return batch.jobs.count()
+    def job_count(self, bulk_request):
+        return bulk_request.jobs.count()
 
     @admin.display(description="page")
-    def page_link(self, batch):
-        return format_html('<a href="{}">Batch page</a>', reverse("jobs:batch", args=[batch.pk]))
+    def page_link(self, bulk_request):
+        return format_html('<a href="{}">Bulk request page</a>', reverse("jobs:batch", args=[bulk_request.pk]))
 
 
 @admin.register(OrphanSweep)

@@ -21,7 +21,7 @@ from kombu.mixins import ConsumerProducerMixin
 
 from deletion_console import logcontext
 from deletion_console.services import intake
-from deletion_console.services.jobs import DeletionRefused
+from deletion_console.services.errors import DeletionRefused
 from deletion_console.stores import errors
 
 log = logging.getLogger(__name__)

@@ -235,7 +235,7 @@ def seed_status(job: DeletionJob) -> dict:
         "campaign_id": job.target_id if job.kind == "campaign" else None,
         "tenant_id": job.target_id if job.kind == "tenant" else None,
         "status": SEED_STATUS[job.status],
-        "current_step": job.current_step,
+        "current_step": job.current_phase,
         "progress_percentage": int(job.progress),
         "deleted_counts": job.counts,
         "errors": [job.error] if job.error else [],

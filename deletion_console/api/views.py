@@ -16,13 +16,13 @@ from rest_framework.views import APIView
 
 from deletion_console.api import serializers as s
 from deletion_console.engine.plan import UnknownKind, get_plan
-from deletion_console.models import DeletionBatch, DeletionJob, ServiceAccount
+from deletion_console.models import BulkRequest, DeletionJob, ServiceAccount
 from deletion_console.permissions import CanRequestDeletion
-from deletion_console.selectors.batches import batch_snapshot, get_batch, user_can_view_batch
+from deletion_console.selectors.bulk import bulk_snapshot, get_bulk_request, user_can_view_bulk_request
 from deletion_console.selectors.jobs import get_job, job_snapshot, user_can_view_job
-from deletion_console.services import batches
+from deletion_console.services import bulk
 from deletion_console.services import jobs as job_services
-from deletion_console.services.idempotency import KeyReused, request_deletion_once
+from deletion_console.services.idempotency import request_deletion_once
 from deletion_console.services.preview import Preview, preview
 
 # ---- documented errors, shared by the operations ----
@@ -50,25 +50,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 IDEMPOTENCY_KEY_MAX = 255
 
 
-class Refused(Exception):
-    def __init__(self, response: Response):
-        self.response = response
-
-
 class ApiView(APIView):
+    # A service's refusal (services.errors) answers with its own status: api.exceptions.handle.
     parser_classes = [JSONParser]
-
-    def handle_exception(self, exc):
-        if isinstance(exc, Refused):
-            return exc.response
-        return super().handle_exception(exc)
-
-
-def _conflict(job: DeletionJob, message: str) -> Response:
-    return Response(
-        {"detail": message, "job_id": str(job.pk), "status": job.status},
-        status=status.HTTP_409_CONFLICT,
-    )
 
 
 def _visible_job(request, job_id) -> DeletionJob:
@@ -112,27 +96,11 @@ def _confirm(request, data: dict) -> job_services.Confirmation:
 
 def submit(request, *, kind: str, target_id: str, confirmation: dict) -> tuple[DeletionJob, bool]:
     """Request the deletion for the caller; the job, and whether it is new (False: the one an
-    earlier request with the same Idempotency-Key created). Refusals become their responses."""
+    earlier request with the same Idempotency-Key created)."""
     confirm = _confirm(request, confirmation)
-    try:
-        return request_deletion_once(
-            key=_idempotency_key(request), kind=kind, target_id=target_id, confirmation=confirm, user=request.user
-        )
-    except job_services.ActiveJobExists as exc:
-        raise Refused(_conflict(exc.job, str(exc))) from None
-    except job_services.TargetNotFound as exc:
-        raise NotFound(str(exc)) from None
-    except job_services.NameMismatch as exc:
-        raise Refused(Response({"confirm_name": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)) from None
-    except (job_services.PreviewTokenRequired, job_services.InvalidPreviewToken) as exc:
-        raise Refused(Response({"preview_token": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)) from None
-    except job_services.PreviewChanged as exc:
-        body = {"detail": str(exc), "preview": s.preview_data(exc.current)}
-        raise Refused(Response(body, status=status.HTTP_409_CONFLICT)) from None
-    except KeyReused as exc:
-        raise Refused(Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)) from None
-    except job_services.DeletionRefused as exc:
-        raise Refused(Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)) from None
+    return request_deletion_once(
+        key=_idempotency_key(request), kind=kind, target_id=target_id, confirmation=confirm, user=request.user
+    )
 
 
 def _confirmation(request) -> dict:
@@ -171,8 +139,8 @@ class TargetPreviewView(ApiView):
         return Response(s.preview_data(_found_preview(kind, target_id)))
 
 
-def submit_batch(request, items: list) -> DeletionBatch:
-    """A list of requests, each confirmed as a single one would be, as one batch: all or none."""
+def submit_bulk(request, items: list) -> BulkRequest:
+    """A list of requests, each confirmed as a single one would be, as one bulk request: all or none."""
     if _idempotency_key(request):
         raise ValidationError({"Idempotency-Key": ["Not supported for a list; a list's jobs are one batch."]})
     if not items:
@@ -186,10 +154,7 @@ def submit_batch(request, items: list) -> DeletionBatch:
     confirmations = {item["target_id"]: _confirm(request, item) for item in serializer.validated_data}
     if len(confirmations) != len(items):
         raise ValidationError({"target_id": ["Each target may appear once in a bulk request."]})
-    try:
-        return batches.request_batch(kind=kinds_named.pop(), confirmations=confirmations, user=request.user)
-    except batches.BatchRefused as exc:
-        raise Refused(Response({"detail": str(exc), "problems": exc.problems}, status=400)) from None
+    return bulk.request_bulk(kind=kinds_named.pop(), confirmations=confirmations, user=request.user)
 
 
 DELETION_REQUEST = PolymorphicProxySerializer(
@@ -229,9 +194,9 @@ class DeletionsView(ApiView):
     )
     def post(self, request):
         if isinstance(request.data, list):
-            batch = submit_batch(request, request.data)
-            location = reverse("api:batch-detail", args=[batch.pk])
-            return Response(batch_snapshot(batch), status=status.HTTP_201_CREATED, headers={"Location": location})
+            requested = submit_bulk(request, request.data)
+            location = reverse("api:batch-detail", args=[requested.pk])
+            return Response(bulk_snapshot(requested), status=status.HTTP_201_CREATED, headers={"Location": location})
         serializer = s.DeletionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -248,12 +213,12 @@ class BatchDetailView(ApiView):
     @extend_schema(summary="A bulk deletion and its jobs", responses={200: s.BatchSerializer, **READ_ERRORS})
     def get(self, request, batch_id):
         try:
-            batch = get_batch(batch_id)
-        except DeletionBatch.DoesNotExist:
+            requested = get_bulk_request(batch_id)
+        except BulkRequest.DoesNotExist:
             raise NotFound("No such bulk deletion.") from None
-        if not user_can_view_batch(request.user, batch):
+        if not user_can_view_bulk_request(request.user, requested):
             raise PermissionDenied("You may not see this bulk deletion.")
-        return Response(batch_snapshot(batch))
+        return Response(bulk_snapshot(requested))
 
 
 @extend_schema(tags=["deletions"])
@@ -268,12 +233,7 @@ class DeletionDetailView(ApiView):
 def run_action(request, job_id, service) -> DeletionJob:
     """Run `service`, taking (job_id, user), on a job the caller may see."""
     job = _visible_job(request, job_id)
-    try:
-        service(job.pk, request.user)
-    except job_services.ActiveJobExists as exc:
-        raise Refused(_conflict(exc.job, str(exc))) from None
-    except job_services.JobStateError as exc:
-        raise Refused(_conflict(job, str(exc))) from None
+    service(job.pk, request.user)
     return get_job(job.pk)
 
 

@@ -264,6 +264,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["deletion_console.api.throttling.ServiceTokenRequestThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "deletion_console.api.exceptions.handle",
 }
 # Requests that create or cancel jobs, per service account token (DRF's "number/period").
 API_SERVICE_REQUEST_RATE = env.str("API_SERVICE_REQUEST_RATE", default="60/min")
@@ -345,7 +346,6 @@ DELETION_PLANS = {
     "campaign": "campaigns.plan.CAMPAIGN_PLAN",
     "tenant": "tenants.plan.TENANT_PLAN",
 }
-
 # Kinds derived from a declared one, each asked in turn for a kind DELETION_PLANS lacks: a callable
 # (kind) -> Plan | None. The cleaning of a kind's orphaned data (`<kind>-orphans`) reads the
 # console's own records (jobs, sweeps), which the engine does not: the selector gives them.

@@ -34,9 +34,9 @@ from deletion_console.devtools.indexes import ensure_indexes
 from deletion_console.devtools.schema import ensure_target_schema
 from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobStatus
 from deletion_console.services import jobs
+from deletion_console.services.broadcast import group_name
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview
-from deletion_console.services.progress import group_name
 from deletion_console.stores import graph, mongo
 from deletion_console.stores import sql as target_sql
 

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from deletion_console.engine.plan import UnknownKind, get_plan
-from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobStatus
+from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobStatus, StepState
 from deletion_console.permissions import can_approve_deletion
 
 
@@ -77,17 +77,17 @@ def step_results(job: DeletionJob) -> list[dict]:
         return []
     results = []
     for step in plan.deletion_steps:
-        state = job.steps.get(step.name, {})
+        record = job.step(step.name)
         results.append(
             {
                 "name": step.name,
                 "label": step.label,
-                "state": state.get("state", "pending"),
+                "state": record.state,
                 "deleted": sum(job.counts.get(step.name, {}).values()),
                 "expected": sum(job.preview.get(step.name, {}).values()),
                 "counts": job.counts.get(step.name, {}),
-                "error": state.get("last_error", "") if state.get("state") != "done" else "",
-                "seconds": state.get("seconds"),
+                "error": record.last_error if record.state != StepState.DONE else "",
+                "seconds": record.seconds,
             }
         )
     return results
@@ -102,7 +102,7 @@ def phase_states(job: DeletionJob) -> dict[str, str]:
     states = {}
     for phase in plan.phases:
         if len(phase.steps) > 1:
-            own = [job.steps.get(name, {}).get("state", "pending") for name in phase.step_names]
+            own = [job.step_state(name) for name in phase.step_names]
             states[phase.name] = next(
                 (s for s in ("running", "retrying", "failed", "cancelled", "pending") if s in own), "done"
             )
@@ -120,7 +120,7 @@ def job_snapshot(job: DeletionJob) -> dict:
         "target_id": job.target_id,
         "target_label": job.target_label,
         "status": job.status,
-        "current_step": job.current_step,
+        "current_step": job.current_phase,
         "progress": round(job.progress, 1),
         "steps": job.steps,
         "counts": job.counts,

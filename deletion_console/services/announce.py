@@ -1,4 +1,4 @@
-"""Publish the recorded deletion events (services.events) on the topic exchange of the events
+"""Publish the recorded deletion events (services.outbox) on the topic exchange of the events
 broker (DELETION_EVENTS_URL): persistent messages, each marked published once the broker took it."""
 
 import logging
@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu import Connection, Exchange
 
-from deletion_console.models import OutboundEvent
+from deletion_console.models import OutboxEvent
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def publish_pending(*, job_id=None) -> int:
     try:
         with transaction.atomic():
             # Rows another publisher is sending are skipped, not waited for.
-            pending = OutboundEvent.objects.select_for_update(skip_locked=True).filter(published_at=None)
+            pending = OutboxEvent.objects.select_for_update(skip_locked=True).filter(published_at=None)
             if job_id is not None:
                 pending = pending.filter(job_id=job_id)
             events = list(pending.order_by("id")[: settings.DELETION_EVENTS_BATCH])
@@ -44,7 +44,7 @@ def publish_pending(*, job_id=None) -> int:
                         retry_policy={"max_retries": 3, "interval_start": 0.5, "interval_step": 1},
                     )
                     published += 1
-            OutboundEvent.objects.filter(pk__in=[e.pk for e in events]).update(published_at=timezone.now())
+            OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(published_at=timezone.now())
     except Exception:
         log.exception(
             "Could not publish %s deletion event(s); they will be tried again", "the" if job_id else "pending"

@@ -3,10 +3,7 @@
 from dataclasses import dataclass
 
 from deletion_console.engine.plan import Plan
-from deletion_console.models import TERMINAL_STATUSES, DeletionJob
-
-# A step in one of these states has nothing more to do in this run.
-OVER_STATES = ("done", "failed", "cancelled")
+from deletion_console.models import TERMINAL_STATUSES, DeletionJob, StepRecord
 
 
 @dataclass
@@ -19,20 +16,20 @@ class Chunk:
     attempt: int
 
     @property
-    def state(self) -> dict:
-        return self.job.steps.get(self.step, {})
+    def state(self) -> StepRecord:
+        return self.job.step(self.step)
 
     @property
     def cursor(self) -> dict:
-        return self.state.get("cursor") or {}
+        return self.state.cursor
 
     def is_current(self, job: DeletionJob) -> bool:
         """Whether this chunk is still its step's live one (not superseded by a newer run, a
         newer chunk of the same step, the end of the step, or the end of the job)."""
-        state = job.steps.get(self.step, {})
+        record = job.step(self.step)
         return (
             job.run == self.run
-            and state.get("chunk") == self.chunk
-            and state.get("state") not in OVER_STATES
+            and record.chunk == self.chunk
+            and not record.is_over
             and job.status not in TERMINAL_STATUSES
         )

@@ -5,7 +5,7 @@ units of the step (one batch of one plan item, one collector, one store's residu
 the step is done or the chunk's time budget (DELETION_CHUNK_SECONDS) is spent. Each unit is
 recorded with the step's cursor in the same transaction as its counts and audit event; then the
 chunk queues what comes next: the same step again, at the back of the queue, so that other
-jobs' chunks interleave with it, or what follows the step (services.progress decides: the next
+jobs' chunks interleave with it, or what follows the step (services.recorder decides: the next
 phase once every side-by-side step of this one is over). A killed worker loses at most the chunk
 it was running: the broker redelivers it and it resumes from the cursor.
 
@@ -14,7 +14,6 @@ added per batch as they are committed, so a chunk can run twice and end in the s
 """
 
 import enum
-import logging
 import time
 
 from django.conf import settings
@@ -25,15 +24,14 @@ from django.utils.dateparse import parse_datetime
 from deletion_console import dispatch, logcontext
 from deletion_console.engine.plan import FIRST_STEPS, get_plan
 from deletion_console.engine.scope import LiveScope
-from deletion_console.models import CollectedId, DeletionJob, JobStatus
+from deletion_console.models import CollectedId, DeletionJob, StepState
 from deletion_console.selectors import plan_checks
 from deletion_console.selectors.scopes import JobScope
-from deletion_console.services import progress
+from deletion_console.services import recorder
 from deletion_console.services.context import Chunk
+from deletion_console.services.lifecycle import Superseded
 from deletion_console.stores import errors
 from deletion_console.stores.registry import get_store
-
-log = logging.getLogger(__name__)
 
 
 class Outcome(enum.Enum):
@@ -61,7 +59,7 @@ def cancellable(plan, phase_name: str) -> bool:
 
 def run_chunk(*, job_id, step: str, run: int, chunk: int) -> Outcome:
     job = DeletionJob.objects.get(pk=job_id)
-    attempt = job.steps.get(step, {}).get("attempt", 1)
+    attempt = job.step(step).attempt
     ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=attempt)
     if not ctx.is_current(job):
         # Superseded by a newer run or chunk, over, or a re-delivered message for a chunk whose
@@ -71,7 +69,7 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int) -> Outcome:
     logcontext.bind_job(job, attempt=ctx.attempt)
     try:
         return _run(ctx)
-    except progress.Superseded:
+    except Superseded:
         return Outcome.STOP
 
 
@@ -79,21 +77,21 @@ def run_step(job_id, step: str) -> Outcome:
     """Run a step to its end in this process, chunk after chunk (for tests and the shell)."""
     while True:
         job = DeletionJob.objects.get(pk=job_id)
-        chunk = job.steps.get(step, {}).get("chunk", 0)
+        chunk = job.step(step).chunk
         outcome = run_chunk(job_id=job_id, step=step, run=job.run, chunk=chunk)
         if outcome != Outcome.MORE:
             return outcome
 
 
 def _stopping(ctx: Chunk) -> bool:
-    return ctx.job.cancel_requested and cancellable(ctx.plan, ctx.job.current_step)
+    return ctx.job.cancel_requested and cancellable(ctx.plan, ctx.job.current_phase)
 
 
 def _run(ctx: Chunk) -> Outcome:
     if _stopping(ctx):
-        return _ended(ctx, progress.cancel_step(ctx))
-    if ctx.state.get("state") != "running" or ctx.state.get("run") != ctx.run:
-        progress.start_step(ctx)
+        return _ended(ctx, recorder.cancel_step(ctx))
+    if ctx.state.state != StepState.RUNNING or ctx.state.run != ctx.run:
+        recorder.start_step(ctx)
     deadline = time.monotonic() + settings.DELETION_CHUNK_SECONDS
     unit = UNITS.get(ctx.step, delete_step)
     try:
@@ -102,26 +100,24 @@ def _run(ctx: Chunk) -> Outcome:
                 raise Cancelled()
             if time.monotonic() >= deadline:
                 with transaction.atomic():
-                    job = progress.continue_step(ctx)
+                    job = recorder.continue_step(ctx)
                     dispatch.queue_chunks(job, [ctx.step])
                 return Outcome.MORE
     except Cancelled:
-        return _ended(ctx, progress.cancel_step(ctx))
-    except progress.Superseded:
+        return _ended(ctx, recorder.cancel_step(ctx))
+    except Superseded:
         raise
     except Exception as exc:
         return _handle_error(ctx, exc)
-    return _ended(ctx, progress.finish_step(ctx, _seconds_since(ctx.state.get("started_at"))), Outcome.NEXT)
+    return _ended(ctx, recorder.finish_step(ctx, _seconds_since(ctx.state.started_at)), Outcome.NEXT)
 
 
-def _ended(ctx: Chunk, ended: progress.Ended, outcome: Outcome = Outcome.STOP) -> Outcome:
-    """After a step ended: queue what follows it, or show an untouched target again (its end
-    is announced by the event recorded with it)."""
+def _ended(ctx: Chunk, ended: recorder.Ended, outcome: Outcome = Outcome.STOP) -> Outcome:
+    """After a step ended: queue what follows it (its end, and the job's, are recorded and
+    announced by the lifecycle)."""
     if ended.queue:
         with transaction.atomic():
             dispatch.queue_chunks(ended.job, ended.queue)
-    if ended.job_over and ended.job.status != JobStatus.SUCCEEDED:
-        _show_again_if_untouched(ended.job, ctx.plan)
     return outcome
 
 
@@ -135,26 +131,11 @@ def _handle_error(ctx: Chunk, exc: Exception) -> Outcome:
     if errors.is_transient(exc) and ctx.attempt <= settings.DELETION_MAX_RETRIES:
         delay = settings.DELETION_RETRY_BASE_SECONDS * 2 ** (ctx.attempt - 1)
         with transaction.atomic():
-            dispatch.queue_chunks(progress.retrying(ctx, reason, delay), [ctx.step], countdown=delay)
+            dispatch.queue_chunks(recorder.retrying(ctx, reason, delay), [ctx.step], countdown=delay)
         return Outcome.STOP
     if errors.is_transient(exc):
         reason = f"{reason} (gave up after {ctx.attempt} attempts)"
-    return _ended(ctx, progress.fail_step(ctx, reason))
-
-
-def _show_again_if_untouched(job: DeletionJob, plan) -> None:
-    """A job that stopped before any deletion step leaves the target whole: the platform may show
-    it again. Once anything is deleted it stays hidden, half gone, until a resume finishes it."""
-    if not job.target_facts.get("found"):
-        return
-    if any(job.steps.get(step.name, {}).get("state", "pending") != "pending" for step in plan.deletion_steps):
-        return
-    try:
-        found = plan.target.find(job.target_id)
-        if found:
-            plan.target.unhide(found)
-    except Exception:  # the job's outcome stands; a target left hidden is logged, not fatal
-        log.exception("Could not show %s %s again", job.kind, job.target_id)
+    return _ended(ctx, recorder.fail_step(ctx, reason))
 
 
 # --- the units of each step: each does one bounded piece, records it, and says if the step is done
@@ -168,12 +149,12 @@ def validate(ctx: Chunk) -> bool:
     found = ctx.plan.target.find(ctx.job.target_id)
     if found is None:
         warning = f"The {ctx.plan.noun} itself was already gone; removing whatever of it remains."
-        progress.record_facts(ctx, {"found": False, "ref": ctx.job.target_id}, warning=warning)
+        recorder.record_facts(ctx, {"found": False, "ref": ctx.job.target_id}, warning=warning)
         return True
     ctx.plan.target.hide(found)
     encode = get_store(ctx.plan.target.store).encode_key
     keys = [encode(key) for key in found.keys]
-    progress.record_facts(ctx, {"found": True, "ref": str(found.keys[0]), "keys": keys, "label": found.label})
+    recorder.record_facts(ctx, {"found": True, "ref": str(found.keys[0]), "keys": keys, "label": found.label})
     return True
 
 
@@ -194,10 +175,10 @@ def collect(ctx: Chunk) -> bool:
         ]
         CollectedId.objects.bulk_create(rows, ignore_conflicts=True)
         found += len(rows)
-        progress.record_heartbeat(ctx, f"collected {len(rows)} {collector.entity} ids", {collector.entity: len(rows)})
+        recorder.record_heartbeat(ctx, f"collected {len(rows)} {collector.entity} ids", {collector.entity: len(rows)})
         if ctx.job.cancel_requested:
             raise Cancelled()
-    progress.record_heartbeat(
+    recorder.record_heartbeat(
         ctx, f"collected {found} {collector.entity} ids in all", {collector.entity: found}, {"collector": index + 1}
     )
     return index + 1 >= len(ctx.plan.collect)
@@ -219,7 +200,7 @@ def delete_step(ctx: Chunk) -> bool:
         max(expected - done, 0),
     )
     cursor = {"item": index, "position": batch.resume_at} if batch.resume_at is not None else {"item": index + 1}
-    progress.record_batch(ctx, entity=item.entity, deleted=batch.deleted, cursor=cursor)
+    recorder.record_batch(ctx, entity=item.entity, deleted=batch.deleted, cursor=cursor)
     return cursor["item"] >= len(items)
 
 
@@ -231,7 +212,7 @@ def verify(ctx: Chunk) -> bool:
         step = steps[index]
         scope = JobScope(ctx.job, ctx.plan)
         residue = {item.entity: item.count(scope) for item in step.items}
-        progress.record_residue(ctx, step.name, residue, {"step": index + 1})
+        recorder.record_residue(ctx, step.name, residue, {"step": index + 1})
         if index + 1 < len(steps):
             return False
     labels = {step.name: step.label for step in steps}

@@ -4,16 +4,8 @@ after a lost response gets the job its first attempt created, never a second job
 from django.db import IntegrityError, transaction
 
 from deletion_console.models import DeletionJob, IdempotencyKey
-from deletion_console.services.jobs import ActiveJobExists, Confirmation, DeletionRefused, request_deletion
-
-
-class KeyReused(DeletionRefused):
-    def __init__(self, earlier: IdempotencyKey):
-        self.earlier = earlier
-        super().__init__(
-            f"This Idempotency-Key was first sent to delete {earlier.kind} {earlier.target_id!r}; "
-            "use a new key for another request."
-        )
+from deletion_console.services.errors import ActiveJobExists, KeyReused
+from deletion_console.services.jobs import Confirmation, request_deletion
 
 
 def request_deletion_once(

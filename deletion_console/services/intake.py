@@ -18,24 +18,12 @@ from datetime import datetime
 from deletion_console.engine.plan import UnknownKind, get_plan, kinds
 from deletion_console.models import DeletionJob
 from deletion_console.services import jobs
+from deletion_console.services.errors import ActiveJobExists, JobIdTaken, MalformedRequest, RequestIdReused
 
 ACTION = "requested"
 # DeletionJob.target_id's length (a longer id names no target the console could record), and
 # the most of a user_id the audit trail keeps.
 TEXT_MAX_LENGTH = 255
-
-
-class MalformedRequest(jobs.DeletionRefused):
-    """The message is not a request the console can read."""
-
-
-class RequestIdReused(jobs.DeletionRefused):
-    def __init__(self, job: DeletionJob):
-        self.job = job
-        super().__init__(
-            f"request_id {job.pk} already names the deletion of {job.kind} {job.target_id!r}; "
-            "a new request needs a new request_id."
-        )
 
 
 @dataclass(frozen=True)
@@ -105,10 +93,10 @@ def take_request(*, routing_key: str, body: bytes | str) -> Intake:
             job_id=request.request_id,
             by=request.requester,
         )
-    except jobs.JobIdTaken as exc:
+    except JobIdTaken as exc:
         # Another copy of this message, handled at the same moment, created it first.
         return Intake(job=_same_request(exc.job, request), created=False)
-    except jobs.ActiveJobExists as exc:
+    except ActiveJobExists as exc:
         if exc.job.pk != request.request_id:
             raise
         return Intake(job=exc.job, created=False)

@@ -19,6 +19,7 @@ from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, OrphanSweep
 from deletion_console.selectors.orphans import find_orphans
 from deletion_console.services import jobs
+from deletion_console.services.errors import ActiveJobExists, DeletionRefused
 from deletion_console.stores import errors
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,9 @@ def _clean_automatically(findings: dict) -> list[tuple[str, DeletionJob]]:
             continue
         try:
             job = request_cleanup(owner_kind=kind, by=AUTOMATIC)
-        except jobs.ActiveJobExists as exc:
+        except ActiveJobExists as exc:
             job = exc.job
-        except jobs.DeletionRefused as exc:
+        except DeletionRefused as exc:
             log.warning("orphan clean-up of %s not requested: %s", kind, exc)
             continue
         except Exception as exc:

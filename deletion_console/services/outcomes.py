@@ -1,7 +1,7 @@
 """What a stopped job has left behind, in words: for its error, its warnings and the pages."""
 
 from deletion_console.engine.plan import Plan
-from deletion_console.models import DeletionJob
+from deletion_console.models import DeletionJob, StepState
 
 
 def removed_summary(job: DeletionJob, plan: Plan) -> str:
@@ -18,12 +18,12 @@ def removed_summary(job: DeletionJob, plan: Plan) -> str:
 
 def state_of_data(job: DeletionJob, plan: Plan) -> str:
     """Say which steps' data is already gone and which still holds the target's data."""
-    states = {step.name: job.steps.get(step.name, {}).get("state", "pending") for step in plan.deletion_steps}
+    states = {step.name: job.step_state(step.name) for step in plan.deletion_steps}
     labels = {step.name: step.label for step in plan.deletion_steps}
     done = [labels[s] for s, state in states.items() if state == "done"]
     stopped = [s for s, state in states.items() if state in ("failed", "cancelled", "running", "retrying")]
     untouched = [labels[s] for s, state in states.items() if state == "pending"]
-    if job.current_step == "verify":
+    if job.current_phase == "verify":
         return "All deletion steps ran, but residue was found; resume the job to delete it and verify again."
     if not done and not stopped:
         return "Nothing has been deleted yet; the job can be resumed or requested again."
@@ -41,11 +41,11 @@ def state_of_data(job: DeletionJob, plan: Plan) -> str:
 def phase_error(job: DeletionJob, plan: Plan, phase) -> str:
     """The job's error once a phase ended with failed steps: which, why, and how many succeeded."""
     failed = [
-        f"{name} step failed: {job.steps[name].get('last_error', 'unknown error')}"
+        f"{name} step failed: {job.step(name).last_error or 'unknown error'}"
         for name in phase.step_names
-        if job.steps.get(name, {}).get("state") == "failed"
+        if job.step_state(name) == StepState.FAILED
     ]
     if len(phase.steps) == 1:
         return failed[0]
-    done = sum(job.steps.get(name, {}).get("state") == "done" for name in phase.step_names)
+    done = sum(job.step_state(name) == StepState.DONE for name in phase.step_names)
     return f"{done} of {len(phase.steps)} {plan.step_noun}s done; " + "; ".join(failed)

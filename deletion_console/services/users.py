@@ -10,3 +10,8 @@ def ensure_demo_admin(username: str, password: str):
     user.save()
     user.user_permissions.add(Permission.objects.get(codename="request_deletion"))
     return user
+
+
+def by(user) -> str:
+    """Who did something, as the audit trail says it."""
+    return f"by {user.get_username()}" if user is not None and user.is_authenticated else "by the command line"

@@ -1,6 +1,6 @@
 """Bulk deletion pages: the combined preview and confirmation of many targets of one kind, and
-the batch page that follows them all. Thin: reads through selectors and services.batches'
-preview, the write through services.batches."""
+the bulk request's page that follows them all. Thin: reads through selectors and
+services.bulk's preview, the write through services.bulk."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,12 +10,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from deletion_console.engine.plan import listing_page
-from deletion_console.models import DeletionBatch
+from deletion_console.models import BulkRequest
 from deletion_console.permissions import can_request_deletion, deletion_permission_required
-from deletion_console.selectors.batches import batch_snapshot, get_batch, user_can_view_batch
+from deletion_console.selectors.bulk import bulk_snapshot, get_bulk_request, user_can_view_bulk_request
 from deletion_console.selectors.targets import matching_ids
-from deletion_console.services import batches
+from deletion_console.services import bulk
 from deletion_console.services.confirmation import sign_preview
+from deletion_console.services.errors import BulkRefused
 from deletion_console.stores import errors
 from deletion_console.web.forms import BulkConfirmForm
 from deletion_console.web.presenters import grouped, store_totals
@@ -27,34 +28,34 @@ TEMPLATE = "targets/bulk_confirm.html"
 @deletion_permission_required
 def bulk_delete(request, section):
     plan = plan_for_page(section)
-    context = {"plan": plan, "max_running": batches.max_running()}
+    context = {"plan": plan, "max_running": bulk.max_running()}
     if request.method == "POST":
         ids = request.POST.getlist("target")
         shown = dict(zip(ids, request.POST.getlist("shown"), strict=False))
         form = BulkConfirmForm(request.POST, count=len(ids))
         if form.is_valid():
             try:
-                confirmations = batches.confirmed_by_count(shown=shown, typed_count=form.cleaned_data["confirm_count"])
-                batch = batches.request_batch(kind=plan.kind, confirmations=confirmations, user=request.user)
-            except batches.BatchRefused as exc:
+                confirmations = bulk.confirmed_by_count(shown=shown, typed_count=form.cleaned_data["confirm_count"])
+                requested = bulk.request_bulk(kind=plan.kind, confirmations=confirmations, user=request.user)
+            except BulkRefused as exc:
                 form.add_error(None, str(exc))
                 context["problems"] = exc.problems
             else:
                 messages.success(request, f"Deletion of {len(ids)} {plan.plural} requested.")
-                return redirect("jobs:batch", batch_id=batch.pk)
+                return redirect("jobs:batch", batch_id=requested.pk)
     else:
         ids, context["left_out"] = _selected_ids(request, plan)
         form = None
-        if len(ids) > batches.max_targets() and request.GET.get("all"):
+        if len(ids) > bulk.max_targets() and request.GET.get("all"):
             context["refusal"] = (
-                f"More than {batches.max_targets()} {plan.plural} match; one bulk request deletes at most "
-                f"{batches.max_targets()}. Narrow the search, or delete them in several requests."
+                f"More than {bulk.max_targets()} {plan.plural} match; one bulk request deletes at most "
+                f"{bulk.max_targets()}. Narrow the search, or delete them in several requests."
             )
             return render(request, TEMPLATE, context, status=400)
     # Shown anew after a refusal too: with the counts as they are now, signed again.
     try:
-        combined = batches.preview_batch(kind=plan.kind, target_ids=ids)
-    except batches.BatchRefused as exc:
+        combined = bulk.preview_bulk(kind=plan.kind, target_ids=ids)
+    except BulkRefused as exc:
         context["refusal"] = str(exc)
         return render(request, TEMPLATE, context, status=400)
     except Exception as exc:
@@ -68,12 +69,12 @@ def bulk_delete(request, section):
 def _selected_ids(request, plan) -> tuple[list[str], int]:
     """The ids ticked on the list page, or with `all`, every target the search matches."""
     if request.GET.get("all"):
-        return matching_ids(listing_page(plan), query=request.GET.get("q", "").strip(), limit=batches.max_targets())
+        return matching_ids(listing_page(plan), query=request.GET.get("q", "").strip(), limit=bulk.max_targets())
     return request.GET.getlist("ids"), 0
 
 
 def _preview_context(plan, combined, form) -> dict:
-    # Each target's counts are signed as shown: the batch starts only against what was seen.
+    # Each target's counts are signed as shown: the bulk request starts only against what was seen.
     steps = [(step.name, step.label) for step in plan.deletion_steps]
     rows = [
         {"preview": p, "shown": sign_preview(p), "step_values": [p.step_totals().get(name, 0) for name, _ in steps]}
@@ -90,18 +91,17 @@ def _preview_context(plan, combined, form) -> dict:
 
 
 @login_required
-def batch_progress(request, batch_id):
+def bulk_progress(request, batch_id):
     try:
-        batch = get_batch(batch_id)
-    except DeletionBatch.DoesNotExist:
+        requested = get_bulk_request(batch_id)
+    except BulkRequest.DoesNotExist:
         raise Http404("No such bulk deletion.") from None
-    if not user_can_view_batch(request.user, batch):
+    if not user_can_view_bulk_request(request.user, requested):
         raise PermissionDenied("You may not see this bulk deletion.")
-    snapshot = batch_snapshot(batch)
     context = {
-        "batch": batch,
-        "snapshot": snapshot,
-        "status_url": reverse("api:batch-detail", args=[batch.pk]),
+        "bulk_request": requested,
+        "snapshot": bulk_snapshot(requested),
+        "status_url": reverse("api:batch-detail", args=[requested.pk]),
         "can_act": can_request_deletion(request.user),
     }
-    return render(request, "jobs/batch.html", context)
+    return render(request, "jobs/bulk_request.html", context)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from deletion_console.engine.plan import Plan, UnknownKind, get_plan
-from deletion_console.models import DeletionJob
+from deletion_console.models import DeletionJob, StepRecord
 from deletion_console.selectors.jobs import job_snapshot, phase_states
 from deletion_console.stores.registry import label as store_label
 
@@ -28,13 +28,13 @@ def step_names(job: DeletionJob) -> list[str]:
     return list(plan.step_names) if plan else list(job.steps)
 
 
-def _step_row(name: str, label: str, state: dict) -> dict:
+def _step_row(name: str, label: str, record: StepRecord) -> dict:
     return {
         "name": name,
         "label": label,
-        "state": state.get("state", "pending"),
-        "seconds": state.get("seconds"),
-        "last_error": state.get("last_error", ""),
+        "state": record.state,
+        "seconds": record.seconds,
+        "last_error": record.last_error,
     }
 
 
@@ -42,15 +42,15 @@ def steps(job: DeletionJob) -> list[dict]:
     """The job's phases in order; a phase of side-by-side steps lists them under it."""
     plan = _plan(job.kind)
     if plan is None:
-        return [_step_row(name, name, state) for name, state in job.steps.items()]
+        return [_step_row(name, name, job.step(name)) for name in job.steps]
     phases = phase_states(job)
     rows = []
     for phase in plan.phases:
         if len(phase.steps) == 1:
             step = phase.steps[0]
-            rows.append({**_step_row(step.name, step.label, job.steps.get(step.name, {})), "children": []})
+            rows.append({**_step_row(step.name, step.label, job.step(step.name)), "children": []})
         else:
-            children = [_step_row(s.name, s.label, job.steps.get(s.name, {})) for s in phase.steps]
+            children = [_step_row(s.name, s.label, job.step(s.name)) for s in phase.steps]
             rows.append(
                 {
                     "name": phase.name,

@@ -16,6 +16,13 @@ from deletion_console.permissions import can_request_deletion, deletion_permissi
 from deletion_console.selectors.jobs import active_job_for
 from deletion_console.services import jobs as job_services
 from deletion_console.services import safeguards
+from deletion_console.services.errors import (
+    ActiveJobExists,
+    DeletionRefused,
+    NameMismatch,
+    PreviewChanged,
+    TargetNotFound,
+)
 from deletion_console.services.preview import preview
 from deletion_console.stores import errors
 from deletion_console.web.forms import ConfirmDeletionForm, TargetSearchForm
@@ -88,16 +95,16 @@ def confirm_deletion(request, plan, target_id, *, back: tuple[str, str]):
             job = job_services.request_deletion(
                 kind=plan.kind, target_id=current.target_id, confirmation=confirmation, user=request.user
             )
-        except job_services.ActiveJobExists as exc:
+        except ActiveJobExists as exc:
             return _redirect_to_running(request, exc.job)
-        except job_services.TargetNotFound as exc:
+        except TargetNotFound as exc:
             raise Http404(str(exc)) from None
-        except job_services.NameMismatch as exc:
+        except NameMismatch as exc:
             form.add_error("confirm_name", str(exc))
-        except job_services.PreviewChanged as exc:
+        except PreviewChanged as exc:
             current = exc.current
             form.show_again(current, str(exc))
-        except job_services.DeletionRefused as exc:
+        except DeletionRefused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Deletion of “{current.label}” requested.")
@@ -109,7 +116,7 @@ def confirm_deletion(request, plan, target_id, *, back: tuple[str, str]):
             job_services.check_request(
                 kind=plan.kind, target_id=target_id, confirmation=job_services.Confirmation(current.label)
             )
-        except job_services.TargetNotFound as exc:
+        except TargetNotFound as exc:
             raise Http404(str(exc)) from None
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "targets/confirm.html", _confirm_context(plan, current, form, back), status=status)

@@ -20,6 +20,7 @@ from deletion_console.permissions import (
 from deletion_console.selectors.jobs import get_job, job_list, jobs_needing_attention, user_can_view_job
 from deletion_console.services import approvals, schedule
 from deletion_console.services import jobs as job_services
+from deletion_console.services.errors import ActiveJobExists, DeletionRefused, JobStateError
 from deletion_console.web.presenters import progress_context, progress_url
 
 JOBS_PER_PAGE = 50
@@ -71,7 +72,7 @@ def cancel(request, job_id):
     job = visible_job(request, job_id)
     try:
         job_services.cancel(job.pk, request.user)
-    except job_services.JobStateError as exc:
+    except JobStateError as exc:
         messages.error(request, str(exc))
     else:
         messages.info(request, "Cancel requested: the job stops after the batch it is working on.")
@@ -84,10 +85,10 @@ def resume(request, job_id):
     job = visible_job(request, job_id)
     try:
         job_services.resume(job.pk, request.user)
-    except job_services.ActiveJobExists as exc:
+    except ActiveJobExists as exc:
         messages.error(request, str(exc))
         return redirect(progress_url(exc.job))
-    except job_services.JobStateError as exc:
+    except JobStateError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Resumed: the job continues from the step where it stopped.")
@@ -108,7 +109,7 @@ def run_now(request, job_id):
     job = visible_job(request, job_id)
     try:
         schedule.run_now(job.pk, request.user)
-    except job_services.JobStateError as exc:
+    except JobStateError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Started before the end of its grace period.")
@@ -121,7 +122,7 @@ def approve(request, job_id):
     job = visible_job(request, job_id)
     try:
         approvals.approve(job.pk, request.user)
-    except job_services.DeletionRefused as exc:
+    except DeletionRefused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Approved.")
@@ -134,7 +135,7 @@ def reject(request, job_id):
     job = visible_job(request, job_id)
     try:
         approvals.reject(job.pk, request.user, reason=request.POST.get("reason", "").strip()[:500])
-    except job_services.DeletionRefused as exc:
+    except DeletionRefused as exc:
         messages.error(request, str(exc))
     else:
         messages.info(request, "Rejected: nothing was deleted.")

@@ -5,7 +5,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from deletion_console.models import DeletionJob
 from deletion_console.selectors.jobs import job_snapshot, user_can_view_job
-from deletion_console.services.progress import group_name
+from deletion_console.services.broadcast import group_name
 
 DENIED = 4403  # the page stops reconnecting on this code
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from campaigns.selectors import find_by_id
-from deletion_console.models import DeletionBatch, JobStatus
+from deletion_console.models import BulkRequest, JobStatus
 from tests.browser.support import ARTIFACTS, chromium
 from tests.factories import PASSWORD, deleter
 from tests.fixtures import dumps
@@ -90,7 +90,7 @@ def test_five_campaigns_deleted_together_under_one_bar(console, celery_worker, c
 
     assert page_errors == []
     assert bar == sorted(bar) and bar[-1] == 100 and len(bar) > 2, f"the bar did not move by steps: {bar}"
-    batch = DeletionBatch.objects.get()
+    batch = BulkRequest.objects.get()
     assert batch.requested_by == user
     assert [job.status for job in batch.jobs.all()] == [JobStatus.SUCCEEDED] * 5
     assert all(find_by_id(c.id) is None for c in targets)

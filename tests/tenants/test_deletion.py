@@ -78,7 +78,7 @@ def test_a_service_held_up_by_a_lock_fails_alone_and_resume_finishes_only_what_i
         failed = wait_for_job(request_deletion("tenant", target.id).pk, timeout=60)
 
     assert failed.status == JobStatus.FAILED
-    assert failed.current_step == "services"
+    assert failed.current_phase == "services"
     assert failed.error.startswith(f"{len(SERVICES) - 1} of {len(SERVICES)} services done; pos step failed: ")
     assert "LockNotAvailable" in failed.error and "gave up after 4 attempts" in failed.error
     states = {step: failed.steps[step]["state"] for step in SERVICES}

@@ -11,6 +11,7 @@ from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobStatus
 from deletion_console.selectors.jobs import get_job
 from deletion_console.services import jobs
 from deletion_console.services.confirmation import sign_preview
+from deletion_console.services.errors import DeletionRefused
 from deletion_console.services.preview import preview
 from deletion_console.web.presenters import in_plan_order
 
@@ -37,12 +38,12 @@ class Command(BaseCommand):
                 return
             if resume:
                 job = jobs.resume(_job_id(resume))
-                self.stdout.write(f"Resumed job {job.pk} from step {job.current_step}.")
+                self.stdout.write(f"Resumed job {job.pk} from step {job.current_phase}.")
             else:
                 job = self._request(self.kind or options.get("target_kind"), target_id, dry_run, yes)
                 if job is None:
                     return
-        except jobs.DeletionRefused as exc:
+        except DeletionRefused as exc:
             raise CommandError(f"{exc} Nothing was deleted.") from exc
         if wait:
             self._wait(job)
@@ -115,7 +116,7 @@ def _progress_line(job: DeletionJob) -> str:
     filled = int(job.progress / 5)
     bar = "#" * filled + "-" * (20 - filled)
     counts = f"{job.total_deleted:,}/{job.total_expected:,}"
-    return f"[{bar}] {job.progress:5.1f}%  {job.status:<9} {job.current_step:<9} {counts}"
+    return f"[{bar}] {job.progress:5.1f}%  {job.status:<9} {job.current_phase:<9} {counts}"
 
 
 def _job_id(value: str):

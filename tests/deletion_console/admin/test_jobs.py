@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from deletion_console.models import DeletionBatch, DeletionJob, JobEvent, JobStatus, OrphanSweep
+from deletion_console.models import BulkRequest, DeletionJob, JobEvent, JobStatus, OrphanSweep
 from tests.factories import UserFactory, failed_job, running_job, succeeded_job
 
 pytestmark = pytest.mark.django_db
@@ -145,16 +145,16 @@ def test_staff_without_the_deletion_permission_get_no_resume_action(client):
     assert "resume_selected" not in html
 
 
-def test_a_batch_lists_its_jobs_read_only_with_a_link_to_its_page(client, superuser):
-    batch = DeletionBatch.objects.create(kind="campaign", requested_by=superuser, max_running=2)
+def test_a_bulk_request_lists_its_jobs_read_only_with_a_link_to_its_page(client, superuser):
+    batch = BulkRequest.objects.create(kind="campaign", requested_by=superuser, max_running=2)
     job = succeeded_job(target_label="In the batch")
-    DeletionJob.objects.filter(pk=job.pk).update(batch=batch)
+    DeletionJob.objects.filter(pk=job.pk).update(bulk_request=batch)
 
-    html = client.get(reverse("admin:deletion_console_deletionbatch_change", args=[batch.pk])).content.decode()
+    html = client.get(reverse("admin:deletion_console_bulkrequest_change", args=[batch.pk])).content.decode()
 
     assert "In the batch" in html and reverse("jobs:batch", args=[batch.pk]) in html
     assert 'name="_save"' not in html
-    assert client.get(reverse("admin:deletion_console_deletionbatch_add")).status_code == 403
+    assert client.get(reverse("admin:deletion_console_bulkrequest_add")).status_code == 403
 
 
 def test_orphan_sweeps_are_listed_read_only(client, superuser):

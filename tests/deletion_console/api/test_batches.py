@@ -5,7 +5,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from campaigns.seeding import CampaignSpec, create_campaign
-from deletion_console.models import DeletionBatch, DeletionJob, JobStatus
+from deletion_console.models import BulkRequest, DeletionJob, JobStatus
 from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import deleter, viewer
 
@@ -37,7 +37,7 @@ def test_a_list_creates_one_batch_whose_jobs_beyond_the_limit_wait_queued(api, c
 
     assert response.status_code == 201, response.json()
     body = response.json()
-    batch = DeletionBatch.objects.get()
+    batch = BulkRequest.objects.get()
     assert response["Location"] == reverse("api:batch-detail", args=[batch.pk])
     assert body["id"] == str(batch.pk) and body["targets"] == 4 and body["max_running"] == 3
     assert [row["target_id"] for row in body["jobs"]] == [c.id for c in campaigns]
@@ -64,7 +64,7 @@ def test_one_wrong_name_refuses_the_whole_list_naming_that_target(api, campaigns
     assert response.status_code == 400
     assert list(response.json()["problems"]) == [campaigns[1].id]
     assert "does not match" in response.json()["problems"][campaigns[1].id]
-    assert not DeletionJob.objects.exists() and not DeletionBatch.objects.exists()
+    assert not DeletionJob.objects.exists() and not BulkRequest.objects.exists()
 
 
 def test_a_list_of_mixed_kinds_is_refused(api, campaigns, rng):

@@ -34,14 +34,16 @@ def test_a_legacy_array_naming_another_campaigns_child_does_not_take_it(rng):
     assert dumps.all_stores() == before  # the neighbour's quest, document and node, is still there
 
 
-def test_a_job_cancelled_before_deleting_anything_shows_the_campaign_again(rng):
+def test_a_job_cancelled_before_deleting_anything_shows_the_campaign_again(rng, django_capture_on_commit_callbacks):
     target = create_campaign(CampaignSpec(name="Changed my mind"), rng)
     job = request_deletion("campaign", target.id)
     run_steps(job, ["validate"])
     assert mongo.database()["campaigns"].find_one({"_id": mongo.key_candidates(target.id)[0]})["status"] == "deleting"
 
     jobs.cancel(job.pk)
-    assert execution.run_step(job.pk, "collect") == execution.Outcome.STOP
+    # The target is shown again once the job's end has committed.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert execution.run_step(job.pk, "collect") == execution.Outcome.STOP
 
     assert DeletionJob.objects.get(pk=job.pk).status == JobStatus.CANCELLED
     assert mongo.database()["campaigns"].find_one({"_id": mongo.key_candidates(target.id)[0]})["status"] == "active"

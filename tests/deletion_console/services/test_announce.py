@@ -4,8 +4,8 @@ import pytest
 from django.test import override_settings
 from kombu import Connection, Queue
 
-from deletion_console.models import OutboundEvent
-from deletion_console.services import announce, events
+from deletion_console.models import OutboxEvent
+from deletion_console.services import announce, outbox
 from tests.factories import failed_job
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def events_queue(settings):
 
 def test_an_end_recorded_while_the_broker_is_away_is_published_later_and_only_once(events_queue):
     job = failed_job()
-    events.record_end(job)  # this test's transaction never commits: nothing was published on commit
+    outbox.record_end(job)  # this test's transaction never commits: nothing was published on commit
     with override_settings(DELETION_EVENTS_URL="amqp://guest:guest@127.0.0.1:9//"):
         assert announce.publish_pending() == 0  # unreachable: kept for later
 
@@ -35,12 +35,12 @@ def test_an_end_recorded_while_the_broker_is_away_is_published_later_and_only_on
     assert message.delivery_info["routing_key"] == "deletion.failed"
     assert message.properties["delivery_mode"] == 2  # persistent
     assert message.payload["request_id"] == str(job.pk) and message.payload["errors"] == [job.error]
-    assert OutboundEvent.objects.get(job=job).published_at is not None
+    assert OutboxEvent.objects.get(job=job).published_at is not None
     assert events_queue.get(no_ack=True) is None
 
 
 def test_the_first_steps_and_the_last_two_are_named_as_the_seed_names_them():
-    assert [events.step_key(s) for s in ("validate", "collect", "mongodb", "orders", "verify", "complete")] == [
+    assert [outbox.step_key(s) for s in ("validate", "collect", "mongodb", "orders", "verify", "complete")] == [
         "deletion.validated",
         "deletion.collecting",
         "deletion.mongodb",

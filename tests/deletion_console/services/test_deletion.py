@@ -15,9 +15,10 @@ from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.scopes import JobScope
-from deletion_console.services import announce, execution, jobs, progress
+from deletion_console.services import announce, execution, lifecycle
+from deletion_console.services.broadcast import group_name
+from deletion_console.services.errors import ActiveJobExists
 from deletion_console.services.preview import preview
-from deletion_console.services.progress import group_name
 from tests.factories import STEPS, chunk_of, request_deletion
 from tests.fixtures import dumps
 from tests.fixtures.worker import wait_for_job
@@ -119,7 +120,7 @@ def rerun_step(job, step: str) -> None:
             while (position := item.delete_batch(JobScope(job, plan), position, 1_000, 0).resume_at) is not None:
                 pass
         return
-    with contextlib.suppress(progress.Superseded):
+    with contextlib.suppress(lifecycle.Superseded):
         execution.UNITS[step](chunk_of(job, step))
 
 
@@ -158,7 +159,7 @@ def test_simultaneous_requests_for_one_campaign_yield_one_job(rng):
         barrier.wait()
         try:
             outcomes.append(request_deletion("campaign", target.id).pk)
-        except jobs.ActiveJobExists as exc:
+        except ActiveJobExists as exc:
             outcomes.append(("refused", exc.job.pk))
         finally:
             from django.db import connection

@@ -61,7 +61,7 @@ def wait_until(predicate, timeout=60.0, what="condition"):
 def step_underway(job_id, step):
     def check():
         job = jobs.DeletionJob.objects.get(pk=job_id)
-        return job.current_step == step and sum(job.counts.get(step, {}).values()) > 0
+        return job.current_phase == step and sum(job.counts.get(step, {}).values()) > 0
 
     return check
 
@@ -86,7 +86,7 @@ def test_neo4j_stopped_mid_step_fails_after_three_growing_retries_then_resumes_t
         stack("up")
 
     assert failed.status == JobStatus.FAILED
-    assert failed.current_step == "neo4j"
+    assert failed.current_phase == "neo4j"
     assert failed.error.startswith("neo4j step failed: ") and "gave up after 4 attempts" in failed.error
     assert "MongoDB data removed; Neo4j step failed" in failed.warnings[-1]
     assert failed.steps["postgres"]["state"] == "pending"  # the steps after it did not run
@@ -154,7 +154,7 @@ def test_non_transient_error_fails_at_once_with_its_reason_and_no_retries(celery
     failed = wait_for_job(job.pk)
 
     assert failed.status == JobStatus.FAILED
-    assert failed.current_step == "mongodb"
+    assert failed.current_phase == "mongodb"
     assert "InvalidId" in failed.error and "not-an-object-id" in failed.error
     assert not JobEvent.objects.filter(job=failed, kind="retry").exists()
     assert JobEvent.objects.filter(job=failed, step="mongodb", kind="started").count() == 1

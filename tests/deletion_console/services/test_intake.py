@@ -12,6 +12,16 @@ from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.services import intake, jobs
 from deletion_console.services.confirmation import sign_preview
+from deletion_console.services.errors import (
+    ActiveJobExists,
+    DeletionRefused,
+    InvalidPreviewToken,
+    JobIdTaken,
+    MalformedRequest,
+    PreviewChanged,
+    RequestIdReused,
+    TargetNotFound,
+)
 from deletion_console.services.preview import preview
 from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import DeletionJobFactory
@@ -108,11 +118,11 @@ def test_a_tenant_request_names_its_target_by_tenant_id_and_may_carry_a_preview_
     ],
 )
 def test_a_message_that_is_not_a_readable_request_is_refused_saying_why(routing_key, payload, reason):
-    with pytest.raises(intake.MalformedRequest) as refused:
+    with pytest.raises(MalformedRequest) as refused:
         intake.parse_request(routing_key=routing_key, body=payload)
 
     assert reason in str(refused.value)
-    assert isinstance(refused.value, jobs.DeletionRefused)
+    assert isinstance(refused.value, DeletionRefused)
 
 
 def test_the_queue_is_bound_to_the_requests_of_each_kind_of_target():
@@ -124,7 +134,7 @@ class TestRefusals:
     """Refused before any job exists, so no worker is needed."""
 
     def test_a_request_for_an_unknown_campaign_is_refused_as_not_found(self):
-        with pytest.raises(jobs.TargetNotFound, match="No campaign with id 'missing' was found."):
+        with pytest.raises(TargetNotFound, match="No campaign with id 'missing' was found."):
             intake.take_request(routing_key=CAMPAIGN_KEY, body=encoded(body(campaign_id="missing")))
 
         assert not DeletionJob.objects.exists()
@@ -133,7 +143,7 @@ class TestRefusals:
         target = create_campaign(CampaignSpec(name="Busy"), rng)
         other = DeletionJobFactory(target_id=target.id)
 
-        with pytest.raises(jobs.ActiveJobExists) as refused:
+        with pytest.raises(ActiveJobExists) as refused:
             intake.take_request(routing_key=CAMPAIGN_KEY, body=encoded(body(campaign_id=target.id)))
 
         assert refused.value.job == other
@@ -144,7 +154,7 @@ class TestRefusals:
         target = create_campaign(CampaignSpec(name="Reused"), rng)
         earlier = DeletionJobFactory(target_id="someone-else", status=JobStatus.SUCCEEDED)
 
-        with pytest.raises(intake.RequestIdReused, match="a new request needs a new request_id"):
+        with pytest.raises(RequestIdReused, match="a new request needs a new request_id"):
             intake.take_request(routing_key=CAMPAIGN_KEY, body=encoded(body(earlier.pk, campaign_id=target.id)))
 
         assert DeletionJob.objects.count() == 1
@@ -152,7 +162,7 @@ class TestRefusals:
     def test_a_preview_token_not_signed_by_the_console_is_refused(self, rng):
         target = create_campaign(CampaignSpec(name="Forged"), rng)
 
-        with pytest.raises(jobs.InvalidPreviewToken):
+        with pytest.raises(InvalidPreviewToken):
             intake.take_request(
                 routing_key=CAMPAIGN_KEY, body=encoded(body(campaign_id=target.id, preview_token="forged:token"))
             )
@@ -162,7 +172,7 @@ class TestRefusals:
         other = create_campaign(CampaignSpec(name="Other", events=5), rng)
         token = sign_preview(preview("campaign", other.id))
 
-        with pytest.raises(jobs.PreviewChanged):
+        with pytest.raises(PreviewChanged):
             intake.take_request(
                 routing_key=CAMPAIGN_KEY, body=encoded(body(campaign_id=target.id, preview_token=token))
             )
@@ -249,7 +259,7 @@ class TestJobs:
         target = create_campaign(CampaignSpec(name="Taken id"), rng)
         taken = DeletionJobFactory(target_id="elsewhere", status=JobStatus.SUCCEEDED)
 
-        with pytest.raises(jobs.JobIdTaken) as refused:
+        with pytest.raises(JobIdTaken) as refused:
             jobs.request_deletion(
                 kind="campaign",
                 target_id=target.id,

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
-from deletion_console.services import execution, jobs, progress
+from deletion_console.services import execution, jobs, lifecycle, recorder
+from deletion_console.services.errors import JobStateError
 from deletion_console.stores import errors, mongo
 from tests.factories import DeletionJobFactory, chunk_of, failed_job, request_deletion, running_job
 
@@ -20,10 +21,10 @@ def test_a_superseded_run_cannot_move_the_job_on():
     ctx = chunk_of(job, "mongodb")
     DeletionJob.objects.filter(pk=job.pk).update(run=job.run + 1)
 
-    with pytest.raises(progress.Superseded):
-        progress.finish_step(ctx, 1.0)
+    with pytest.raises(lifecycle.Superseded):
+        recorder.finish_step(ctx, 1.0)
 
-    assert DeletionJob.objects.get(pk=job.pk).current_step == "mongodb"
+    assert DeletionJob.objects.get(pk=job.pk).current_phase == "mongodb"
 
 
 def test_the_last_batch_of_a_superseded_run_is_counted_and_audited_but_moves_no_cursor():
@@ -31,8 +32,8 @@ def test_the_last_batch_of_a_superseded_run_is_counted_and_audited_but_moves_no_
     ctx = chunk_of(job, "mongodb")
     DeletionJob.objects.filter(pk=job.pk).update(run=job.run + 1)
 
-    with pytest.raises(progress.Superseded):
-        progress.record_batch(ctx, entity="campaign_events", deleted=500, cursor={"item": 5})
+    with pytest.raises(lifecycle.Superseded):
+        recorder.record_batch(ctx, entity="campaign_events", deleted=500, cursor={"item": 5})
 
     after = DeletionJob.objects.get(pk=job.pk)
     assert after.total_deleted == job.total_deleted + 500
@@ -88,7 +89,7 @@ def test_resuming_a_job_that_failed_at_verify_deletes_again_before_verifying():
 
     resumed = jobs.resume(job.pk)
 
-    assert resumed.current_step == "mongodb"
+    assert resumed.current_phase == "mongodb"
     assert resumed.status == JobStatus.PENDING
 
 
@@ -114,7 +115,7 @@ def test_cancelling_a_pending_job_ends_it_at_once_without_a_worker():
 def test_a_job_that_has_deleted_everything_cannot_be_cancelled():
     job = running_job(step="verify")
 
-    with pytest.raises(jobs.JobStateError, match="cannot be cancelled"):
+    with pytest.raises(JobStateError, match="cannot be cancelled"):
         jobs.cancel(job.pk)
 
 

@@ -11,9 +11,11 @@ from campaigns.seeding import CampaignSpec, create_campaign, create_players
 from campaigns.selectors import find_by_id
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
 from deletion_console.selectors.jobs import due_jobs, stalled_jobs
-from deletion_console.services import approvals, jobs, safeguards, schedule
+from deletion_console.services import approvals, jobs, orphans, safeguards, schedule
+from deletion_console.services.errors import ActiveJobExists, ApprovalExpired, ApprovalRefused, JobStateError
 from tests.factories import approver, deleter, request_deletion
 from tests.fixtures import dumps
+from tests.fixtures.orphans import orphaned_campaign
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]
 
@@ -55,10 +57,13 @@ def test_the_approval_threshold_counts_the_entities_to_delete(settings):
 
 
 @pytest.mark.usefixtures("grace")
-def test_a_scheduled_job_hides_its_target_at_once_and_deletes_nothing(campaign):
+def test_a_scheduled_job_hides_its_target_once_committed_and_deletes_nothing(
+    campaign, django_capture_on_commit_callbacks
+):
     before = dumps.all_stores()
 
-    job = request_deletion("campaign", campaign.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = request_deletion("campaign", campaign.id)
 
     assert job.status == JobStatus.SCHEDULED
     assert timedelta(minutes=59) < job.run_after - timezone.now() <= timedelta(hours=1)
@@ -89,7 +94,7 @@ def test_cancelling_a_scheduled_job_deletes_nothing_and_shows_the_target_again(
 def test_a_scheduled_job_is_the_targets_active_job(campaign):
     job = request_deletion("campaign", campaign.id)
 
-    with pytest.raises(jobs.ActiveJobExists) as refused:
+    with pytest.raises(ActiveJobExists) as refused:
         request_deletion("campaign", campaign.id)
     assert refused.value.job == job
 
@@ -118,7 +123,7 @@ def test_run_now_starts_a_scheduled_job_and_only_a_scheduled_one(campaign):
     schedule.run_now(job.pk, deleter())
 
     assert DeletionJob.objects.get(pk=job.pk).status == JobStatus.PENDING
-    with pytest.raises(jobs.JobStateError):
+    with pytest.raises(JobStateError):
         schedule.run_now(job.pk)
 
 
@@ -147,9 +152,9 @@ def test_the_requester_cannot_approve_their_own_request(campaign):
     both.user_permissions.add(Permission.objects.get(codename="request_deletion"))
     job = request_deletion("campaign", campaign.id, user=both)
 
-    with pytest.raises(approvals.ApprovalRefused, match="a second person"):
+    with pytest.raises(ApprovalRefused, match="a second person"):
         approvals.approve(job.pk, type(both).objects.get(pk=both.pk))
-    with pytest.raises(approvals.ApprovalRefused, match="permission"):
+    with pytest.raises(ApprovalRefused, match="permission"):
         approvals.approve(job.pk, deleter())
 
     job.refresh_from_db()
@@ -172,11 +177,12 @@ def test_a_second_persons_approval_starts_the_job(campaign):
 
 
 @pytest.mark.usefixtures("approval", "grace")
-def test_an_approved_job_then_waits_out_its_grace_period_hidden(campaign):
+def test_an_approved_job_then_waits_out_its_grace_period_hidden(campaign, django_capture_on_commit_callbacks):
     job = request_deletion("campaign", campaign.id, user=deleter())
     assert find_by_id(campaign.id)["status"] == "active"
 
-    approvals.approve(job.pk, approver())
+    with django_capture_on_commit_callbacks(execute=True):
+        approvals.approve(job.pk, approver())
 
     job.refresh_from_db()
     assert job.status == JobStatus.SCHEDULED and job.run_after > timezone.now()
@@ -194,7 +200,7 @@ def test_a_rejected_request_ends_without_deleting_and_cannot_be_resumed(campaign
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELLED and not job.is_resumable
     assert JobEvent.objects.get(job=job, kind="rejected").message == "by rita: wrong tenant"
-    with pytest.raises(jobs.JobStateError):
+    with pytest.raises(JobStateError):
         jobs.resume(job.pk)
     assert dumps.all_stores() == before
 
@@ -204,7 +210,7 @@ def test_an_expired_request_ends_and_can_no_longer_be_approved(campaign):
     job = request_deletion("campaign", campaign.id, user=deleter())
     DeletionJob.objects.filter(pk=job.pk).update(approval_expires_at=timezone.now() - timedelta(seconds=1))
 
-    with pytest.raises(approvals.ApprovalExpired):
+    with pytest.raises(ApprovalExpired):
         approvals.approve(job.pk, approver())
 
     job.refresh_from_db()
@@ -220,3 +226,16 @@ def test_cancelling_a_request_awaiting_approval_ends_it_at_once(campaign):
     jobs.cancel(job.pk)
 
     assert DeletionJob.objects.get(pk=job.pk).status == JobStatus.CANCELLED
+
+
+@pytest.mark.parametrize("guard", ["approval", "grace"])
+def test_the_cleaning_of_a_kinds_orphans_is_held_as_that_kind_is(guard, rng, request):
+    request.getfixturevalue(guard)
+    orphaned_campaign(rng, "Crashed half way")
+    orphans.run_sweep()
+
+    job = orphans.request_cleanup(owner_kind="campaign", by="by the orphan sweeper")
+
+    assert job.kind == "campaign-orphans"
+    expected = JobStatus.AWAITING_APPROVAL if guard == "approval" else JobStatus.SCHEDULED
+    assert job.status == expected

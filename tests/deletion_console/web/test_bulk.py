@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.seeding import CampaignSpec, create_campaign
-from deletion_console.models import DeletionBatch, DeletionJob
+from deletion_console.models import BulkRequest, DeletionJob
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.preview import preview
 from deletion_console.stores import mongo
@@ -100,7 +100,7 @@ def test_the_right_count_requests_the_batch_and_opens_its_page(deleter_client, c
 
     response = deleter_client.post(BULK, confirm_data(campaigns[:3], "3"))
 
-    batch = DeletionBatch.objects.get()
+    batch = BulkRequest.objects.get()
     assert response.status_code == 302 and response.url == reverse("jobs:batch", args=[batch.pk])
     assert sorted(batch.jobs.values_list("status", flat=True)) == ["pending", "pending", "queued"]
     page = deleter_client.get(response.url).content.decode()

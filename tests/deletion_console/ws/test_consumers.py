@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 
 from deletion_console.config.asgi import application
-from deletion_console.services import progress
+from deletion_console.services import recorder
 from tests.factories import chunk_of, deleter, running_job, succeeded_job, viewer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,7 +76,7 @@ def test_a_snapshot_on_connect_then_every_update_of_the_job():
         assert connected
         snapshot = await communicator.receive_json_from(timeout=TIMEOUT)
         # The worker's path: a service records a change and broadcasts it once committed.
-        await database_sync_to_async(progress.start_step)(chunk_of(job, "mongodb"))
+        await database_sync_to_async(recorder.start_step)(chunk_of(job, "mongodb"))
         update = await communicator.receive_json_from(timeout=TIMEOUT)
         await communicator.disconnect()
         return snapshot, update
@@ -99,7 +99,7 @@ def test_updates_of_other_jobs_do_not_arrive():
         communicator = WebsocketCommunicator(application, f"/ws/deletions/{mine.pk}/", headers=headers)
         await communicator.connect(timeout=TIMEOUT)
         await communicator.receive_json_from(timeout=TIMEOUT)
-        await database_sync_to_async(progress.start_step)(chunk_of(other, "neo4j"))
+        await database_sync_to_async(recorder.start_step)(chunk_of(other, "neo4j"))
         nothing = await communicator.receive_nothing(timeout=1)
         await communicator.disconnect()
         return nothing

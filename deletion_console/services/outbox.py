@@ -1,4 +1,4 @@
-"""The deletion events other services hear, recorded in an outbox with the change they report.
+"""The outbox: the deletion events other services hear, recorded with the change they report.
 
 An event row is written in the same transaction as the step's end or the job's, so it exists
 exactly when the change does; services.announce publishes it after commit, and beat publishes
@@ -11,8 +11,9 @@ deletion_console/schemas/deletion_event.schema.json.
 from django.db import transaction
 
 from deletion_console.engine.plan import UnknownKind, get_plan
-from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobStatus, OutboundEvent
+from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobStatus, OutboxEvent
 from deletion_console.selectors.jobs import step_results
+from deletion_console.services import announce
 
 # The seed's names for the first two steps; every other step is published under its own name.
 STEP_KEYS = {"validate": "deletion.validated", "collect": "deletion.collecting"}
@@ -39,14 +40,11 @@ def record_step(job: DeletionJob, step: str) -> None:
 def record_end(job: DeletionJob) -> None:
     """Within the transaction that ends the job."""
     if job.status in TERMINAL_STATUSES:
-        _record(job, END_KEYS[job.status], job.current_step)
+        _record(job, END_KEYS[job.status], job.current_phase)
 
 
 def _record(job: DeletionJob, key: str, step: str) -> None:
-    OutboundEvent.objects.create(job=job, routing_key=key, body=body(job, key, step))
-    # Imported here: announce publishes through the broker, and this module only records.
-    from deletion_console.services import announce
-
+    OutboxEvent.objects.create(job=job, routing_key=key, body=body(job, key, step))
     transaction.on_commit(lambda: announce.publish_pending(job_id=job.pk))
 
 

@@ -5,9 +5,10 @@ import time
 import pytest
 
 from campaigns.seeding import CampaignSpec, create_campaign, create_players
-from deletion_console.models import DeletionBatch, DeletionJob, JobEvent, JobStatus
-from deletion_console.services import batches, jobs
+from deletion_console.models import BulkRequest, DeletionJob, JobEvent, JobStatus
+from deletion_console.services import bulk, jobs
 from deletion_console.services.confirmation import sign_preview
+from deletion_console.services.errors import BulkRefused
 from deletion_console.services.preview import preview
 from deletion_console.stores import mongo
 from tests.factories import deleter, request_deletion
@@ -28,13 +29,13 @@ def shown_for(campaigns) -> dict[str, str]:
     return {c.id: sign_preview(preview("campaign", c.id)) for c in campaigns}
 
 
-def request_by_count(campaigns, user=None, limit=None) -> DeletionBatch:
+def request_by_count(campaigns, user=None, limit=None) -> BulkRequest:
     shown = shown_for(campaigns)
-    confirmations = batches.confirmed_by_count(shown=shown, typed_count=str(len(shown)))
-    return batches.request_batch(kind="campaign", confirmations=confirmations, user=user, limit=limit)
+    confirmations = bulk.confirmed_by_count(shown=shown, typed_count=str(len(shown)))
+    return bulk.request_bulk(kind="campaign", confirmations=confirmations, user=user, limit=limit)
 
 
-def wait_for_batch(batch: DeletionBatch, timeout=120, watch=None) -> list[DeletionJob]:
+def wait_for_batch(batch: BulkRequest, timeout=120, watch=None) -> list[DeletionJob]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         states = list(batch.jobs.values_list("status", flat=True))
@@ -63,8 +64,8 @@ def test_a_batch_deletes_every_target_and_runs_at_most_its_limit_at_once(rng):
     assert {job.target_id for job in done} == {c.id for c in targets}
     assert all(job.requested_by == user and job.total_deleted == job.total_expected for job in done)
     # Three waited their turn, and the audit trail says when each got it.
-    assert JobEvent.objects.filter(job__batch=batch, kind="queued").count() == 3
-    assert JobEvent.objects.filter(job__batch=batch, kind="dequeued").count() == 3
+    assert JobEvent.objects.filter(job__bulk_request=batch, kind="queued").count() == 3
+    assert JobEvent.objects.filter(job__bulk_request=batch, kind="dequeued").count() == 3
     assert dumps.all_stores() == before
 
 
@@ -73,12 +74,12 @@ def test_a_target_that_cannot_be_requested_refuses_the_whole_batch_naming_it(rng
     shown = shown_for(targets)
     running = request_deletion("campaign", targets[1].id)
 
-    with pytest.raises(batches.BatchRefused) as refused:
-        batches.request_batch(kind="campaign", confirmations=batches.confirmed_by_count(shown=shown, typed_count="3"))
+    with pytest.raises(BulkRefused) as refused:
+        bulk.request_bulk(kind="campaign", confirmations=bulk.confirmed_by_count(shown=shown, typed_count="3"))
 
     assert list(refused.value.problems) == [targets[1].id]
     assert "already" in refused.value.problems[targets[1].id]
-    assert not DeletionBatch.objects.exists()
+    assert not BulkRequest.objects.exists()
     assert list(DeletionJob.objects.values_list("pk", flat=True)) == [running.pk]
     wait_for_job(running.pk)
 
@@ -89,8 +90,8 @@ def test_data_changed_since_the_preview_refuses_the_batch(rng):
     # One more event of the second target since the person saw the counts.
     mongo.database()["campaign_events"].insert_one({"campaign_id": targets[1].id, "kind": "late"})
 
-    with pytest.raises(batches.BatchRefused) as refused:
-        batches.request_batch(kind="campaign", confirmations=batches.confirmed_by_count(shown=shown, typed_count="2"))
+    with pytest.raises(BulkRefused) as refused:
+        bulk.request_bulk(kind="campaign", confirmations=bulk.confirmed_by_count(shown=shown, typed_count="2"))
 
     assert list(refused.value.problems) == [targets[1].id]
     assert not DeletionJob.objects.exists()
@@ -99,14 +100,14 @@ def test_data_changed_since_the_preview_refuses_the_batch(rng):
 @pytest.mark.parametrize("typed", ["", "3", " 1", "two"])
 def test_the_number_of_targets_must_be_typed_exactly(rng, typed):
     targets = seed(rng, ["Left", "Right"])
-    with pytest.raises(batches.BatchRefused, match="Type the number of targets, 2"):
-        batches.confirmed_by_count(shown=shown_for(targets), typed_count=typed)
+    with pytest.raises(BulkRefused, match="Type the number of targets, 2"):
+        bulk.confirmed_by_count(shown=shown_for(targets), typed_count=typed)
 
 
 def test_a_batch_larger_than_the_cap_is_refused_before_any_store_is_asked(settings):
     settings.DELETION_BATCH_MAX_TARGETS = 3
-    with pytest.raises(batches.BatchRefused, match="at most 3"):
-        batches.preview_batch(kind="campaign", target_ids=["a", "b", "c", "d"])
+    with pytest.raises(BulkRefused, match="at most 3"):
+        bulk.preview_bulk(kind="campaign", target_ids=["a", "b", "c", "d"])
 
 
 def test_a_cancelled_queued_job_ends_at_once_and_the_others_still_run(rng):
@@ -127,7 +128,7 @@ def test_a_cancelled_queued_job_ends_at_once_and_the_others_still_run(rng):
 def test_the_combined_preview_sums_every_target_and_names_the_missing(rng):
     targets = seed(rng, ["Alpha", "Beta"], events=20)
 
-    combined = batches.preview_batch(kind="campaign", target_ids=[targets[0].id, "no-such-campaign", targets[1].id])
+    combined = bulk.preview_bulk(kind="campaign", target_ids=[targets[0].id, "no-such-campaign", targets[1].id])
 
     assert [p.target_id for p in combined.previews] == [targets[0].id, targets[1].id]
     assert combined.missing == ["no-such-campaign"]

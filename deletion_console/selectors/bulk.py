@@ -1,26 +1,26 @@
-"""Reads on bulk deletions: a batch and the state of its jobs, as the batch page shows it."""
+"""Reads on bulk requests: one and the state of its jobs, as its page shows it."""
 
 from django.db.models import QuerySet
 
-from deletion_console.models import TERMINAL_STATUSES, DeletionBatch, JobStatus
+from deletion_console.models import TERMINAL_STATUSES, BulkRequest, JobStatus
 from deletion_console.selectors.jobs import user_can_view_request
 
 
-def get_batch(batch_id) -> DeletionBatch:
-    return DeletionBatch.objects.select_related("requested_by").get(pk=batch_id)
+def get_bulk_request(bulk_request_id) -> BulkRequest:
+    return BulkRequest.objects.select_related("requested_by").get(pk=bulk_request_id)
 
 
-def batches_with_queued_jobs() -> QuerySet[DeletionBatch]:
-    return DeletionBatch.objects.filter(jobs__status=JobStatus.QUEUED).distinct()
+def bulk_requests_with_queued_jobs() -> QuerySet[BulkRequest]:
+    return BulkRequest.objects.filter(jobs__status=JobStatus.QUEUED).distinct()
 
 
-def batch_snapshot(batch: DeletionBatch) -> dict:
-    """The batch's jobs, one row each, and one progress figure over all of them.
+def bulk_snapshot(bulk: BulkRequest) -> dict:
+    """The bulk request's jobs, one row each, and one progress figure over all of them.
 
     The figure weighs each job by what its preview counted (an empty target weighs one), and
     reads 100 only once every job has succeeded: a job holds its own below 100 until verified.
     """
-    jobs = list(batch.jobs.order_by("created_at", "pk"))
+    jobs = list(bulk.jobs.order_by("created_at", "pk"))
     rows = [_row(job) for job in jobs]
     weights = [max(row["total_expected"], 1) for row in rows]
     done = sum(weight * row["progress"] for weight, row in zip(weights, rows, strict=True))
@@ -32,11 +32,11 @@ def batch_snapshot(batch: DeletionBatch) -> dict:
     if rows and by_status.get(JobStatus.SUCCEEDED) == len(rows):
         progress = 100.0
     return {
-        "id": str(batch.pk),
-        "kind": batch.kind,
-        "requested_by": batch.requested_by.get_username() if batch.requested_by else "",
-        "created_at": batch.created_at.isoformat(),
-        "max_running": batch.max_running,
+        "id": str(bulk.pk),
+        "kind": bulk.kind,
+        "requested_by": bulk.requested_by.get_username() if bulk.requested_by else "",
+        "created_at": bulk.created_at.isoformat(),
+        "max_running": bulk.max_running,
         "targets": len(rows),
         "progress": round(progress, 1),
         "finished": finished,
@@ -54,7 +54,7 @@ def _row(job) -> dict:
         "target_label": job.target_label,
         "status": job.status,
         "status_label": job.get_status_display(),
-        "current_step": job.current_step,
+        "current_step": job.current_phase,
         "progress": 100.0 if job.status == JobStatus.SUCCEEDED else round(min(job.progress, 99.0), 1),
         "total_deleted": job.total_deleted,
         "total_expected": job.total_expected,
@@ -64,5 +64,5 @@ def _row(job) -> dict:
     }
 
 
-def user_can_view_batch(user, batch: DeletionBatch) -> bool:
-    return user_can_view_request(user, batch.requested_by_id)
+def user_can_view_bulk_request(user, bulk: BulkRequest) -> bool:
+    return user_can_view_request(user, bulk.requested_by_id)
