@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deletion_console.web import bulk, targets
+from deletion_console.web import bulk, targets, views
 
 app_name = "targets"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     # Before the single target's route: "bulk" is no target id.
     path("<slug:section>/bulk/delete/", bulk.bulk_delete, name="bulk-delete"),
     path("<slug:section>/<str:target_id>/delete/", targets.target_delete, name="delete"),
+    # Seed 000's progress page; clients and bookmarks made against it still find the job.
+    path("<slug:section>/deletion/<uuid:job_id>/status/", views.seed_status, name="seed-status"),
 ]

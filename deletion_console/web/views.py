@@ -39,6 +39,12 @@ def visible_job(request, job_id) -> DeletionJob:
     return job
 
 
+def seed_status(request, section, job_id):
+    """Seed 000's progress route (/campaigns/deletion/<id>/status/): the job's own page, which
+    checks who may see it."""
+    return redirect("jobs:progress", job_id=job_id, permanent=True)
+
+
 @login_required
 def job_progress(request, job_id):
     job = visible_job(request, job_id)

@@ -200,3 +200,12 @@ def test_cancel_and_resume_need_the_permission(client, action):
     assert client.get(reverse(action, args=[job.pk])).status_code == 405
     job.refresh_from_db()
     assert not job.cancel_requested and job.run == 1
+
+
+def test_the_seeds_progress_route_leads_to_the_jobs_page(client, dana):
+    job = running_job()
+
+    response = client.get(f"/campaigns/deletion/{job.pk}/status/", follow=True)
+
+    assert response.redirect_chain == [(reverse("jobs:progress", args=[job.pk]), 301)]
+    assert response.status_code == 200 and job.target_label in response.content.decode()
