@@ -14,6 +14,7 @@ added per batch as they are committed, so a chunk can run twice and end in the s
 """
 
 import enum
+import logging
 import time
 
 from django.conf import settings
@@ -32,6 +33,8 @@ from deletion_console.services.context import Chunk
 from deletion_console.services.lifecycle import Superseded
 from deletion_console.stores import errors
 from deletion_console.stores.registry import get_store
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(enum.Enum):
@@ -86,6 +89,10 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True) -
             return Outcome.STOP
         if following is None:
             return outcome
+        # The line a queued chunk's task would have ended with, while the finished step is bound.
+        log.info(
+            "deletion chunk ended: %s; running on into %s", outcome.value, following, extra={"outcome": outcome.value}
+        )
         step, run, chunk = following, ctx.job.run, ctx.job.step(following).chunk
 
 
