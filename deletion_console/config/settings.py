@@ -4,7 +4,6 @@ set in the environment win over it. Defaults point at the local dev stack; DEBUG
 `DJANGO_DEBUG` turns it on (`make run` and the tests do, through `scripts/stack.sh env`)."""
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -43,8 +42,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_prometheus",
     "channels",
-    # Failed sign-ins per username and per address, with lock-out (README "Security").
-    "axes",
     "deletion_console",
     "campaigns",
     "tenants",
@@ -63,8 +60,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last but the timing: turns a sign-in it refused (page or Basic auth) into the lock-out answer.
-    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -169,10 +164,6 @@ CELERY_BEAT_SCHEDULE = {
 ORPHAN_SWEEP_INTERVAL_SECONDS = env.float("ORPHAN_SWEEP_INTERVAL_SECONDS", default=24 * 3600)
 ORPHAN_SWEEP_MAX_OWNERS = env.int("ORPHAN_SWEEP_MAX_OWNERS", default=1_000)
 ORPHAN_CLEANUP_AUTOMATIC = env.bool("ORPHAN_CLEANUP_AUTOMATIC", default=False)
-# A sweep refuses its findings for a kind (and requests no clean-up at all) when the kind's home
-# store lists no owner while others hold their data, or when more than this share of the kind's
-# owners look gone: a home database mis-set would otherwise look like everything orphaned.
-ORPHAN_SWEEP_MAX_GONE_SHARE = env.float("ORPHAN_SWEEP_MAX_GONE_SHARE", default=0.5)
 CELERY_BEAT_SCHEDULE["sweep-orphaned-data"] = {
     "task": "deletion_console.tasks.sweep_orphans",
     "schedule": ORPHAN_SWEEP_INTERVAL_SECONDS,
@@ -259,21 +250,6 @@ DELETION_APPROVAL_EXPIRES_SECONDS = env.float("DELETION_APPROVAL_EXPIRES_SECONDS
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-# django-axes first: a locked-out username or address is refused before any password is hashed.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-# Sign-in failures (the sign-in page, the admin's, Basic auth on the API) counted per username and,
-# separately, per client address (REMOTE_ADDR: forwarded headers are the caller's to write); at the
-# limit, that username or address is locked out for the cool-off. Staff see and clear the records in
-# the admin (Axes: access attempts, access failures) or with `manage.py axes_reset_username`.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
-AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_LOCKOUT_CALLABLE = "deletion_console.web.lockout.locked_out"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -283,8 +259,7 @@ REST_FRAMEWORK = {
         # First: its Bearer challenge makes unauthenticated API calls 401 rather than 403.
         "deletion_console.api.authentication.ServiceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        # Basic auth through django-axes, as the sign-in page is.
-        "deletion_console.api.authentication.LockoutBasicAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["deletion_console.api.throttling.ServiceTokenRequestThrottle"],
