@@ -26,11 +26,6 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-# Whether a request's X-Forwarded-Proto says if it came over TLS: only behind a proxy that sets it
-# and overwrites the client's own (otherwise any client could claim https).
-TRUST_X_FORWARDED_PROTO = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
-if TRUST_X_FORWARDED_PROTO:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "daphne",
@@ -118,9 +113,7 @@ STORE_TIMEOUT_SECONDS = env.float("STORE_TIMEOUT_SECONDS", default=3.0)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:56379/0")
 
-RABBITMQ_URL = env.str(
-    "RABBITMQ_URL", default="amqp://deletion-console:deletion-console-dev-password@127.0.0.1:55672//"
-)
+RABBITMQ_URL = env.str("RABBITMQ_URL", default="amqp://guest:guest@127.0.0.1:55672//")
 
 # The broker Celery's chunks travel through: redis://… or amqp://…. Redis by default: Channels
 # needs it anyway, and the recovery timings (visibility timeout, restore sweep) are tuned and
@@ -192,26 +185,11 @@ DELETION_REQUESTS_DEAD_QUEUE = env.str("DELETION_REQUESTS_DEAD_QUEUE", default="
 # error that is not transient (a bug) gives up, to the dead-letter queue, after this many attempts.
 DELETION_REQUESTS_RETRY_SECONDS = env.float("DELETION_REQUESTS_RETRY_SECONDS", default=5.0)
 DELETION_REQUESTS_MAX_ATTEMPTS = env.int("DELETION_REQUESTS_MAX_ATTEMPTS", default=5)
-# A request's body is a few hundred bytes: a longer one is refused unread.
-DELETION_REQUESTS_MAX_BYTES = env.int("DELETION_REQUESTS_MAX_BYTES", default=64 * 1024)
-# A request is taken only from a sender the broker vouches for: RabbitMQ checks a message's
-# user_id property against the publisher's login; Redis checks nothing, so requests over it are
-# refused, unless this takes the property on trust (development only: refused with DEBUG off).
-DELETION_REQUESTS_TRUST_UNPROVEN_SENDER = env.bool("DELETION_REQUESTS_TRUST_UNPROVEN_SENDER", default=False)
-if DELETION_REQUESTS_TRUST_UNPROVEN_SENDER and not DEBUG:
-    raise ImproperlyConfigured(
-        "DELETION_REQUESTS_TRUST_UNPROVEN_SENDER lets anyone on the broker request deletions as any service: "
-        "it is for development only (DJANGO_DEBUG=true)."
-    )
 
 # Bulk deletion: how many targets one request may name, and how many of its jobs run at once
 # (the rest wait their turn, so one bulk request cannot take every worker from everyone else).
 DELETION_BATCH_MAX_TARGETS = env.int("DELETION_BATCH_MAX_TARGETS", default=200)
 DELETION_BATCH_MAX_RUNNING = env.int("DELETION_BATCH_MAX_RUNNING", default=3)
-
-# An open progress socket asks again whether its user may still see the job before forwarding an
-# update, at most this often; once they may not, it is closed (code 4403).
-WS_PERMISSION_CACHE_SECONDS = env.float("WS_PERMISSION_CACHE_SECONDS", default=5.0)
 
 CHANNEL_LAYERS = {
     "default": {
@@ -272,21 +250,6 @@ DELETION_APPROVAL_EXPIRES_SECONDS = env.float("DELETION_APPROVAL_EXPIRES_SECONDS
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-# Mail: the console writes mail only for password resets, and offers them (the /accounts/password_reset/
-# pages) only when a backend that really sends is set, with its EMAIL_HOST etc.; without one they
-# are not routed at all (a console or in-memory backend would swallow the mail).
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
-PASSWORD_RESET_ENABLED = EMAIL_BACKEND not in {
-    "django.core.mail.backends.console.EmailBackend",
-    "django.core.mail.backends.locmem.EmailBackend",
-    "django.core.mail.backends.dummy.EmailBackend",
-}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -337,9 +300,6 @@ SPECTACULAR_SETTINGS = {
 # token, or (for /metrics) one connecting from these addresses or networks.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1"] if DEBUG else [])
-# How long one round of /health/ready/'s checks (a connection to every dependency) is reused. Only
-# staff and holders of METRICS_TOKEN start a round; anonymous callers read the latest one's outcome.
-HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=10.0)
 # How long a scrape waits for the Celery workers' replies (see deletion_console/monitoring/workers.py).
 METRICS_CELERY_INSPECT_TIMEOUT = env.float("METRICS_CELERY_INSPECT_TIMEOUT", default=1.0)
 
