@@ -3,12 +3,7 @@ import os
 import pytest
 
 # Fixtures that talk to the real stores and run a real Celery worker live in their own modules.
-pytest_plugins = [
-    "tests.fixtures.stores",
-    "tests.fixtures.worker",
-    "tests.fixtures.certificates",
-    "tests.fixtures.audit",
-]
+pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.worker", "tests.fixtures.certificates"]
 
 
 def pytest_configure(config):
