@@ -32,16 +32,6 @@ RESUMABLE_STATUSES = (JobStatus.FAILED, JobStatus.CANCELLED)
 ADMITTED_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
-class TokenAction(models.TextChoices):
-    """What a service account's token may be scoped to, per kind of target."""
-
-    READ = "read", "Read jobs"
-    PREVIEW = "preview", "Preview targets"
-    REQUEST = "request", "Request deletions"
-    CANCEL = "cancel", "Cancel jobs"
-    RESUME = "resume", "Resume jobs"
-
-
 class StepState(models.TextChoices):
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"
@@ -153,8 +143,6 @@ class DeletionJob(models.Model):
     error = models.TextField(blank=True)
     warnings = models.JSONField(default=list, blank=True)
     cancel_requested = models.BooleanField(default=False)
-    # A person (not a service account) asked this job to stop: only a person may resume it.
-    cancelled_by_person = models.BooleanField(default=False)
     # Bumped on every (re)enqueue of the chain; a task from an older run finds it changed and
     # stands down, so a re-delivered message never races the run that replaced it.
     run = models.PositiveIntegerField(default=0)
@@ -341,7 +329,6 @@ class ServiceAccount(models.Model):
 
     It acts as its own user (no password, so it cannot sign in to the pages), whose Django
     permissions are the account's, and whose name the audit trail records as the requester.
-    Its `scopes` narrow those permissions to some kinds of target and some actions.
     Only a SHA-256 of the token is stored: the token is shown once, when it is issued.
     """
 
@@ -357,9 +344,6 @@ class ServiceAccount(models.Model):
     )
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # {kind: [TokenAction, ...]}: what the token may do on each kind's targets and jobs, within
-    # the account's permissions; written by services.service_accounts.set_scopes, which checks it.
-    scopes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -157,18 +157,9 @@ def chunk_of(job: DeletionJob, step: str) -> Chunk:
     return Chunk(job=job, plan=get_plan(job.kind), step=step, run=job.run, chunk=chunk, attempt=1)
 
 
-def service_account(name: str = "orders-service", can_delete: bool = True, scopes: dict | None = None):
-    """A service account and its token: (account, token).
-
-    Unless `scopes` says otherwise, scoped as existing accounts were when scopes came: every
-    action on every kind for one that may delete, reading for one that may not.
-    """
-    from deletion_console.engine.plan import kinds
-    from deletion_console.models import TokenAction
+def service_account(name: str = "orders-service", can_delete: bool = True):
+    """A service account and its token: (account, token)."""
     from deletion_console.services.service_accounts import create_service_account
 
     permissions = ["deletion_console.request_deletion"] if can_delete else []
-    if scopes is None:
-        actions = list(TokenAction.values) if can_delete else [TokenAction.READ]
-        scopes = {kind: actions for kind in kinds()}
-    return create_service_account(name=name, permissions=permissions, scopes=scopes)
+    return create_service_account(name=name, permissions=permissions)

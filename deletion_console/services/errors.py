@@ -83,23 +83,6 @@ class ApprovalExpired(JobStateError):
     pass
 
 
-class ResumeRefused(JobStateError):
-    """The job stopped, but what it was confirmed against no longer holds (its target, its counts,
-    its age): running it again would delete what nobody confirmed. The message says what to do."""
-
-
-class PersonMustResume(ResumeRefused):
-    """A person asked this job to stop; a service account may not overrule them."""
-
-    http_status = HTTPStatus.FORBIDDEN
-
-
-class ResumeCheckUnavailable(ResumeRefused):
-    """A store could not be read to check the job again; nothing was resumed."""
-
-    http_status = HTTPStatus.SERVICE_UNAVAILABLE
-
-
 class ApprovalRefused(DeletionRefused):
     """This person may not decide on this request."""
 
@@ -116,19 +99,6 @@ class KeyReused(DeletionRefused):
         super().__init__(
             f"This Idempotency-Key was first sent to delete {earlier.kind} {earlier.target_id!r}; "
             "use a new key for another request."
-        )
-
-
-class SweepRunning(DeletionRefused):
-    """A person's “Sweep now” while a sweep is unfinished: one at a time (each reads every container)."""
-
-    http_status = HTTPStatus.CONFLICT
-
-    def __init__(self, sweep):
-        self.sweep = sweep
-        super().__init__(
-            f"A sweep started at {sweep.created_at:%Y-%m-%d %H:%M:%S} is still running: one sweep at a time. "
-            "Reload the Orphans page once it has finished."
         )
 
 
