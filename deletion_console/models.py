@@ -59,6 +59,9 @@ class StepRecord:
     finished_at: str | None = None
     seconds: float | None = None
     last_error: str = ""
+    # The message [step, run, chunk] whose task ran on into this step's current chunk: the one a
+    # broker redelivers if that task's worker dies here (no message names this chunk itself).
+    carried_by: list | None = None
 
     @classmethod
     def from_json(cls, data: dict | None) -> "StepRecord":
@@ -212,7 +215,7 @@ class DeletionJob(models.Model):
     def new_chunk(self, name: str, **fields) -> None:
         """Give the step a fresh chunk number: the one message that may run it next."""
         self.chunk += 1
-        self.update_step(name, chunk=self.chunk, **fields)
+        self.update_step(name, chunk=self.chunk, carried_by=None, **fields)
 
     def add_warning(self, warning: str | None) -> None:
         if warning and warning not in self.warnings:

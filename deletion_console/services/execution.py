@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 from deletion_console import dispatch, logcontext
 from deletion_console.engine.plan import FIRST_STEPS, get_plan
 from deletion_console.engine.scope import LiveScope
-from deletion_console.models import CollectedId, DeletionJob, StepState
+from deletion_console.models import TERMINAL_STATUSES, CollectedId, DeletionJob, StepState
 from deletion_console.selectors import plan_checks
 from deletion_console.selectors.scopes import JobScope
 from deletion_console.services import recorder
@@ -73,18 +73,25 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True) -
     started = time.monotonic()
     deadline = started + settings.DELETION_CHUNK_SECONDS
     run_on_until = started + settings.DELETION_CHUNK_SECONDS * RUN_ON_SHARE if run_on else started
+    message = [step, run, chunk]
     while True:
         job = DeletionJob.objects.get(pk=job_id)
         ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=job.step(step).attempt)
         if not ctx.is_current(job):
-            # Superseded by a newer run or chunk, over, or a re-delivered message for a chunk whose
-            # successor was queued (or whose step ended) before the ack.
-            return Outcome.STOP
+            carried = _carried_by(job, message) if [step, run, chunk] == message else None
+            if carried is None:
+                # Superseded by a newer run or chunk, over, or a re-delivered message for a chunk
+                # whose successor was queued (or whose step ended) before the ack.
+                return Outcome.STOP
+            # Redelivered after its worker died in a step it had run on into: that step goes on.
+            step, chunk = carried, job.step(carried).chunk
+            continue
         # From here on the chunk's log lines carry the job's kind, target and attempt too.
         logcontext.bind_job(job, attempt=ctx.attempt)
         logcontext.bind(step=step, chunk=chunk)
         try:
-            outcome, following = _run(ctx, deadline=deadline, run_on=time.monotonic() < run_on_until)
+            running_on = time.monotonic() < run_on_until
+            outcome, following = _run(ctx, deadline=deadline, carrier=message if running_on else None)
         except Superseded:
             return Outcome.STOP
         if following is None:
@@ -94,6 +101,17 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True) -
             "deletion chunk ended: %s; running on into %s", outcome.value, following, extra={"outcome": outcome.value}
         )
         step, run, chunk = following, ctx.job.run, ctx.job.step(following).chunk
+
+
+def _carried_by(job: DeletionJob, message: list) -> str | None:
+    """The unfinished step of the job's live run that `message`'s task had run on into, if any."""
+    if job.status in TERMINAL_STATUSES or job.run != message[1]:
+        return None
+    for name in job.steps:
+        record = job.step(name)
+        if record.carried_by == message and not record.is_over:
+            return name
+    return None
 
 
 def run_step(job_id, step: str) -> Outcome:
@@ -110,8 +128,9 @@ def _stopping(ctx: Chunk) -> bool:
     return ctx.job.cancel_requested and cancellable(ctx.plan, ctx.job.current_phase)
 
 
-def _run(ctx: Chunk, *, deadline: float, run_on: bool = False) -> tuple[Outcome, str | None]:
-    """The chunk's outcome, and the step to run on in this task, if any."""
+def _run(ctx: Chunk, *, deadline: float, carrier: list | None = None) -> tuple[Outcome, str | None]:
+    """The chunk's outcome, and the step to run on in this task, if any: with a `carrier` (the
+    message this task runs), a single step that follows is run on while the budget lasts."""
     if _stopping(ctx):
         return _ended(ctx, recorder.cancel_step(ctx))
     if ctx.state.state != StepState.RUNNING or ctx.state.run != ctx.run:
@@ -132,16 +151,15 @@ def _run(ctx: Chunk, *, deadline: float, run_on: bool = False) -> tuple[Outcome,
         raise
     except Exception as exc:
         return _handle_error(ctx, exc)
-    ended = recorder.finish_step(ctx, _seconds_since(ctx.state.started_at))
-    return _ended(ctx, ended, Outcome.NEXT, run_on=run_on and time.monotonic() < deadline)
+    carrier = carrier if time.monotonic() < deadline else None
+    ended = recorder.finish_step(ctx, _seconds_since(ctx.state.started_at), carrier=carrier)
+    return _ended(ctx, ended, Outcome.NEXT)
 
 
-def _ended(
-    ctx: Chunk, ended: recorder.Ended, outcome: Outcome = Outcome.STOP, *, run_on: bool = False
-) -> tuple[Outcome, str | None]:
+def _ended(ctx: Chunk, ended: recorder.Ended, outcome: Outcome = Outcome.STOP) -> tuple[Outcome, str | None]:
     """After a step ended: the one step that follows it, to run on, or what follows queued (its
     end, and the job's, are recorded and announced by the lifecycle)."""
-    if run_on and len(ended.queue) == 1:
+    if ended.carried:
         return outcome, ended.queue[0]
     if ended.queue:
         with transaction.atomic():

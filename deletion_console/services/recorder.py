@@ -42,19 +42,24 @@ class Ended:
 
     job: DeletionJob
     queue: list[str]
+    carried: bool = False  # the one step queued is run on by the message given as its carrier
 
     @property
     def job_over(self) -> bool:
         return self.job.status in TERMINAL_STATUSES
 
 
-def finish_step(ctx: Chunk, seconds: float) -> Ended:
+def finish_step(ctx: Chunk, seconds: float, *, carrier: list | None = None) -> Ended:
+    """End the step well; with a `carrier` (the message running this task), a single step that
+    follows is marked as run on by it, in the same transaction, so that the broker's redelivery
+    of that message, should the worker die, finds its way to it."""
+
     def event(job):
         # The last step's event is the job's: it records the total.
         counts = {"deleted": job.total_deleted} if job.status == JobStatus.SUCCEEDED else job.counts.get(ctx.step, {})
         return {"step": ctx.step, "attempt": ctx.attempt, "seconds": seconds, "counts": counts}
 
-    return _end_step(ctx, Action.FINISH_STEP, event, state=StepState.DONE, seconds=round(seconds, 3))
+    return _end_step(ctx, Action.FINISH_STEP, event, carrier=carrier, state=StepState.DONE, seconds=round(seconds, 3))
 
 
 def fail_step(ctx: Chunk, reason: str) -> Ended:
@@ -67,7 +72,7 @@ def cancel_step(ctx: Chunk) -> Ended:
     return _end_step(ctx, Action.CANCEL_STEP, event, state=StepState.CANCELLED)
 
 
-def _end_step(ctx: Chunk, action: Action, event, **fields) -> Ended:
+def _end_step(ctx: Chunk, action: Action, event, *, carrier: list | None = None, **fields) -> Ended:
     queue: list[str] = []
 
     def mutate(job):
@@ -76,10 +81,12 @@ def _end_step(ctx: Chunk, action: Action, event, **fields) -> Ended:
             outbox.record_step(job, ctx.step)
         outcome, following = _after_step(job, ctx.plan, ctx.plan.phase_of(ctx.step))
         queue.extend(following)
+        if carrier is not None and len(following) == 1:
+            job.update_step(following[0], carried_by=carrier)
         return outcome
 
     job = lifecycle.apply(ctx.job.pk, action, mutate=mutate, event=event, ctx=ctx)
-    return Ended(job, queue)
+    return Ended(job, queue, carried=carrier is not None and len(queue) == 1)
 
 
 def _after_step(job: DeletionJob, plan: Plan, phase: Phase) -> tuple[JobStatus, list[str]]:

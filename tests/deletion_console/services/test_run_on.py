@@ -42,3 +42,52 @@ def test_a_step_that_ends_late_in_its_chunk_queues_the_next_one(rng, django_capt
 
     queued = [cb for cb in callbacks if getattr(cb, "func", None) is dispatch._send]
     assert [message[1] for cb in queued for message in cb.args[0]] == ["collect"]
+
+
+class WorkerDied(BaseException):
+    """What a killed worker amounts to for the task it was running: it never returns."""
+
+
+def test_a_message_redelivered_after_its_worker_died_in_a_step_it_ran_on_into_finishes_that_step(
+    rng, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    settings.DELETION_CHUNK_SECONDS = 60
+    target = create_campaign(CampaignSpec(name="Tiny", events=3), rng)
+    job = request_deletion("campaign", target.id)
+    message = {"job_id": job.pk, "step": "validate", "run": job.run, "chunk": job.step("validate").chunk}
+    delete_step = execution.delete_step
+
+    def dies_in_mongodb(ctx):
+        if ctx.step == "mongodb":
+            raise WorkerDied()
+        return delete_step(ctx)
+
+    monkeypatch.setattr(execution, "delete_step", dies_in_mongodb)
+    with django_capture_on_commit_callbacks(), pytest.raises(WorkerDied):
+        execution.run_chunk(**message)
+    monkeypatch.setattr(execution, "delete_step", delete_step)
+
+    # No message names the mongodb step's chunk: only the first one's redelivery can go on with it.
+    with django_capture_on_commit_callbacks():
+        outcome = execution.run_chunk(**message)
+
+    done = DeletionJob.objects.get(pk=job.pk)
+    assert outcome == execution.Outcome.NEXT and done.status == JobStatus.SUCCEEDED
+    assert done.total_deleted == done.total_expected > 0
+
+
+def test_a_redelivered_message_whose_successor_was_queued_runs_nothing(
+    rng, django_capture_on_commit_callbacks, settings
+):
+    settings.DELETION_CHUNK_SECONDS = 0
+    target = create_campaign(CampaignSpec(name="Tiny", events=3), rng)
+    job = request_deletion("campaign", target.id)
+    message = {"job_id": job.pk, "step": "validate", "run": job.run, "chunk": job.step("validate").chunk}
+    with django_capture_on_commit_callbacks():
+        execution.run_chunk(**message)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert execution.run_chunk(**message) == execution.Outcome.STOP
+
+    assert callbacks == []
+    assert DeletionJob.objects.get(pk=job.pk).step("collect").state == "pending"
