@@ -4,6 +4,7 @@ set in the environment win over it. Defaults point at the local dev stack; DEBUG
 `DJANGO_DEBUG` turns it on (`make run` and the tests do, through `scripts/stack.sh env`)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_prometheus",
     "channels",
+    # Failed sign-ins per username and per address, with lock-out (README "Security").
+    "axes",
     "deletion_console",
     "campaigns",
     "tenants",
@@ -60,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last but the timing: turns a sign-in it refused (page or Basic auth) into the lock-out answer.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -250,6 +255,21 @@ DELETION_APPROVAL_EXPIRES_SECONDS = env.float("DELETION_APPROVAL_EXPIRES_SECONDS
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# django-axes first: a locked-out username or address is refused before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in failures (the sign-in page, the admin's, Basic auth on the API) counted per username and,
+# separately, per client address (REMOTE_ADDR: forwarded headers are the caller's to write); at the
+# limit, that username or address is locked out for the cool-off. Staff see and clear the records in
+# the admin (Axes: access attempts, access failures) or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "deletion_console.web.lockout.locked_out"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -259,7 +279,8 @@ REST_FRAMEWORK = {
         # First: its Bearer challenge makes unauthenticated API calls 401 rather than 403.
         "deletion_console.api.authentication.ServiceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # Basic auth through django-axes, as the sign-in page is.
+        "deletion_console.api.authentication.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["deletion_console.api.throttling.ServiceTokenRequestThrottle"],
