@@ -1,5 +1,6 @@
 """`Authorization: Bearer <token>` for service accounts."""
 
+from drf_spectacular.authentication import BasicScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, BasicAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -54,3 +55,8 @@ class ServiceTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "A service account's API token, issued once in the admin.",
         }
+
+
+class LockoutBasicScheme(BasicScheme):
+    target_class = LockoutBasicAuthentication
+    priority = 0
