@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from deletion_console import views
-from deletion_console.api.errors import not_found
+from deletion_console.api.errors import bad_request, not_found
 from deletion_console.monitoring.views import metrics
 from deletion_console.web import certificate_views
 from deletion_console.web.dashboard import dashboard
@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("deletion_console.web.target_urls")),
 ]
 
+handler400 = bad_request
 handler404 = not_found
