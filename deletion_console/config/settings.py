@@ -169,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
 ORPHAN_SWEEP_INTERVAL_SECONDS = env.float("ORPHAN_SWEEP_INTERVAL_SECONDS", default=24 * 3600)
 ORPHAN_SWEEP_MAX_OWNERS = env.int("ORPHAN_SWEEP_MAX_OWNERS", default=1_000)
 ORPHAN_CLEANUP_AUTOMATIC = env.bool("ORPHAN_CLEANUP_AUTOMATIC", default=False)
+# A sweep refuses its findings for a kind (and requests no clean-up at all) when the kind's home
+# store lists no owner while others hold their data, or when more than this share of the kind's
+# owners look gone: a home database mis-set would otherwise look like everything orphaned.
+ORPHAN_SWEEP_MAX_GONE_SHARE = env.float("ORPHAN_SWEEP_MAX_GONE_SHARE", default=0.5)
 CELERY_BEAT_SCHEDULE["sweep-orphaned-data"] = {
     "task": "deletion_console.tasks.sweep_orphans",
     "schedule": ORPHAN_SWEEP_INTERVAL_SECONDS,

@@ -62,6 +62,9 @@ def run_sweep(*, sweep_id: int | None = None) -> OrphanSweep:
                 "capped": found.capped,
                 "counts": found.counts,
                 "total": found.total,
+                "at_home": found.at_home,
+                "gone": found.gone,
+                "refusal": found.refusal,
             }
     except Exception as exc:
         _finish(sweep, seconds=time.monotonic() - started, findings=findings, error=errors.describe(exc))
@@ -74,7 +77,12 @@ def run_sweep(*, sweep_id: int | None = None) -> OrphanSweep:
     # the ones requested just below included; finished only then, so that it names its jobs.
     sweep.findings = findings
     sweep.save(update_fields=["findings"])
-    requested = _clean_automatically(findings) if settings.ORPHAN_CLEANUP_AUTOMATIC else []
+    refusals = {kind: found["refusal"] for kind, found in findings.items() if found["refusal"]}
+    if refusals:
+        # One implausible kind says the configuration is suspect: no automatic clean-up of any kind.
+        log.warning("orphan sweep %s refused its findings: %s", sweep.pk, refusals, extra={"sweep_id": sweep.pk})
+    automatic = settings.ORPHAN_CLEANUP_AUTOMATIC and not refusals
+    requested = _clean_automatically(findings) if automatic else []
     _finish(sweep, seconds=seconds, findings=findings, cleanup_jobs={kind: str(job.pk) for kind, job in requested})
     log.info(
         "orphan sweep found %s orphaned entities",
