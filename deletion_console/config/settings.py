@@ -325,6 +325,9 @@ SPECTACULAR_SETTINGS = {
 # token, or (for /metrics) one connecting from these addresses or networks.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1"] if DEBUG else [])
+# How long one round of /health/ready/'s checks (a connection to every dependency) is reused. Only
+# staff and holders of METRICS_TOKEN start a round; anonymous callers read the latest one's outcome.
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=10.0)
 # How long a scrape waits for the Celery workers' replies (see deletion_console/monitoring/workers.py).
 METRICS_CELERY_INSPECT_TIMEOUT = env.float("METRICS_CELERY_INSPECT_TIMEOUT", default=1.0)
 
