@@ -205,6 +205,10 @@ DELETION_REQUESTS_MAX_ATTEMPTS = env.int("DELETION_REQUESTS_MAX_ATTEMPTS", defau
 DELETION_BATCH_MAX_TARGETS = env.int("DELETION_BATCH_MAX_TARGETS", default=200)
 DELETION_BATCH_MAX_RUNNING = env.int("DELETION_BATCH_MAX_RUNNING", default=3)
 
+# An open progress socket asks again whether its user may still see the job before forwarding an
+# update, at most this often; once they may not, it is closed (code 4403).
+WS_PERMISSION_CACHE_SECONDS = env.float("WS_PERMISSION_CACHE_SECONDS", default=5.0)
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
