@@ -311,12 +311,17 @@ REST_FRAMEWORK = {
         "deletion_console.api.authentication.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["deletion_console.api.throttling.ServiceTokenRequestThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "deletion_console.api.throttling.ServiceTokenRequestThrottle",
+        "deletion_console.api.throttling.PreviewThrottle",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "deletion_console.api.exceptions.handle",
 }
 # Requests that create or cancel jobs, per service account token (DRF's "number/period").
 API_SERVICE_REQUEST_RATE = env.str("API_SERVICE_REQUEST_RATE", default="60/min")
+# Previews (GET, the API's and the confirm page's) per token or person: each counts in every store.
+API_PREVIEW_RATE = env.str("API_PREVIEW_RATE", default="30/min")
 API_THROTTLE_CACHE = "throttle"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

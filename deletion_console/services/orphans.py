@@ -11,15 +11,16 @@ import logging
 import time
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from deletion_console import dispatch
 from deletion_console.engine import orphans
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, OrphanSweep
-from deletion_console.selectors.orphans import find_orphans
+from deletion_console.selectors.orphans import find_orphans, running_sweep
 from deletion_console.services import jobs
-from deletion_console.services.errors import ActiveJobExists, DeletionRefused
+from deletion_console.services.errors import ActiveJobExists, DeletionRefused, SweepRunning
 from deletion_console.stores import errors
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,14 @@ class SweepNotQueued(Exception):
 
 
 def start_sweep(*, user) -> OrphanSweep:
-    """A person's "Sweep now": the row now, the sweep on a worker (it reads every container)."""
-    sweep = OrphanSweep.objects.create(trigger=OrphanSweep.Trigger.PERSON, requested_by=user)
+    """A person's "Sweep now": the row now, the sweep on a worker (it reads every container).
+    Refused (SweepRunning) while another is unfinished: the advisory lock makes two clicks at
+    the same moment one sweep."""
+    with transaction.atomic():
+        _lock_sweeps()
+        if (running := running_sweep()) is not None:
+            raise SweepRunning(running)
+        sweep = OrphanSweep.objects.create(trigger=OrphanSweep.Trigger.PERSON, requested_by=user)
     try:
         dispatch.queue_sweep(sweep.pk)
     except Exception as exc:
@@ -90,6 +97,11 @@ def run_sweep(*, sweep_id: int | None = None) -> OrphanSweep:
         extra={"sweep_id": sweep.pk, "seconds": sweep.seconds, "orphans": {k: f["total"] for k, f in findings.items()}},
     )
     return sweep
+
+
+def _lock_sweeps() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('deletion-console-orphan-sweep'))")
 
 
 def _finish(
