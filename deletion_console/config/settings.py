@@ -25,6 +25,9 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
         "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is the development key: set DJANGO_SECRET_KEY to a long "
         "random value of your own (or DJANGO_DEBUG=true on a development machine)."
     )
+# Earlier keys still accepted when checking signatures (sessions, preview tokens), while a new
+# DJANGO_SECRET_KEY takes over: README "Security" on rotating it.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Whether a request's X-Forwarded-Proto says if it came over TLS: only behind a proxy that sets it
