@@ -407,6 +407,12 @@ class OrphanSweep(models.Model):
         return f"orphan sweep {self.created_at:%Y-%m-%d %H:%M} ({self.get_trigger_display()})"
 
     @property
+    def refusal(self) -> str:
+        """Why the sweep refused its findings as implausible, per kind (engine.orphans.implausible):
+        then no clean-up takes them."""
+        return "; ".join(f"{kind}: {found['refusal']}" for kind, found in self.findings.items() if found.get("refusal"))
+
+    @property
     def total(self) -> int:
         return sum(
             sum(sum(entities.values()) for entities in found.get("counts", {}).values())

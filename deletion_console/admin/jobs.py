@@ -272,7 +272,7 @@ class BulkRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class OrphanSweepAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What each look for orphaned data found; cleaning them is a job of its own (see Orphans)."""
 
-    list_display = ("created_at", "trigger", "requested_by", "seconds", "total", "error")
+    list_display = ("created_at", "trigger", "requested_by", "seconds", "total", "refusal", "error")
     list_filter = ("trigger", "created_at")
     date_hierarchy = "created_at"
     fields = (
@@ -282,6 +282,7 @@ class OrphanSweepAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "started_at",
         "finished_at",
         "seconds",
+        "refusal",
         "findings",
         "cleanup_jobs",
         "error",

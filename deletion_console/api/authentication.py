@@ -1,7 +1,8 @@
 """`Authorization: Bearer <token>` for service accounts."""
 
+from drf_spectacular.authentication import BasicScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework.authentication import BaseAuthentication
+from rest_framework.authentication import BaseAuthentication, BasicAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from deletion_console.monitoring.access import bearer_token
@@ -31,6 +32,19 @@ class ServiceTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+class LockoutBasicAuthentication(BasicAuthentication):
+    """Basic auth counted and locked out by django-axes, as the sign-in page is: its backend
+    refuses a locked-out username or address before any password is hashed.
+
+    Axes marks the request it is given, and its middleware reads the mark on Django's request,
+    which DRF's wrapper does not pass attribute writes through to: hence the wrapped request.
+    """
+
+    def authenticate_credentials(self, userid, password, request=None):
+        django_request = getattr(request, "_request", request)
+        return super().authenticate_credentials(userid, password, request=django_request)
+
+
 class ServiceTokenScheme(OpenApiAuthenticationExtension):
     target_class = ServiceTokenAuthentication
     name = "serviceToken"
@@ -41,3 +55,8 @@ class ServiceTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "A service account's API token, issued once in the admin.",
         }
+
+
+class LockoutBasicScheme(BasicScheme):
+    target_class = LockoutBasicAuthentication
+    priority = 0

@@ -1,6 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from deletion_console import identifiers
 from deletion_console.engine.plan import kinds
 from deletion_console.models import DeletionJob, JobStatus
 from deletion_console.selectors.jobs import job_snapshot
@@ -18,9 +19,14 @@ class ConfirmationSerializer(serializers.Serializer):
     preview_token = serializers.CharField(max_length=4096, required=False, allow_blank=False)
 
 
+def _target_id(value: str) -> None:
+    if (reason := identifiers.problem(value)) is not None:
+        raise serializers.ValidationError(reason)
+
+
 class DeletionRequestSerializer(ConfirmationSerializer):
     kind = serializers.ChoiceField(choices=[])
-    target_id = serializers.CharField(max_length=255)
+    target_id = serializers.CharField(max_length=identifiers.MAX_LENGTH, validators=[_target_id])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

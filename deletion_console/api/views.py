@@ -39,6 +39,14 @@ E409 = OpenApiResponse(
 E422 = OpenApiResponse(s.ErrorSerializer, description="This Idempotency-Key was used for another target.")
 E429 = OpenApiResponse(s.ErrorSerializer, description="Too many requests for this token; see Retry-After.")
 READ_ERRORS = {401: E401, 403: E403, 404: E404}
+E400_ID = OpenApiResponse(
+    s.ErrorSerializer, description="The target id has a control character or over 255 characters."
+)
+E429_PREVIEW = OpenApiResponse(
+    s.ErrorSerializer, description="Too many previews for this token or person; see Retry-After."
+)
+# A preview counts the target in every store: its id is checked first and its rate is limited.
+PREVIEW_ERRORS = {400: E400_ID, **READ_ERRORS, 429: E429_PREVIEW}
 WRITE_ERRORS = {400: E400, 401: E401, 403: E403, 404: E404, 409: E409, 422: E422, 429: E429}
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -133,7 +141,7 @@ class TargetPreviewView(ApiView):
 
     @extend_schema(
         summary="What deleting the target would remove",
-        responses={200: s.PreviewSerializer, **READ_ERRORS},
+        responses={200: s.PreviewSerializer, **PREVIEW_ERRORS},
     )
     def get(self, request, target_id, kind):
         return Response(s.preview_data(_found_preview(kind, target_id)))
@@ -321,7 +329,7 @@ class SeedTenantPreviewView(ApiView):
 
     @extend_schema(
         summary="Seed 004: what deleting the tenant would remove",
-        responses={200: s.SeedTenantPreviewSerializer, **READ_ERRORS},
+        responses={200: s.SeedTenantPreviewSerializer, **PREVIEW_ERRORS},
     )
     def get(self, request, tenant_id):
         return Response(s.seed_tenant_preview(_found_preview("tenant", tenant_id)))

@@ -4,6 +4,7 @@ set in the environment win over it. Defaults point at the local dev stack; DEBUG
 `DJANGO_DEBUG` turns it on (`make run` and the tests do, through `scripts/stack.sh env`)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -24,8 +25,16 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
         "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is the development key: set DJANGO_SECRET_KEY to a long "
         "random value of your own (or DJANGO_DEBUG=true on a development machine)."
     )
+# Earlier keys still accepted when checking signatures (sessions, preview tokens), while a new
+# DJANGO_SECRET_KEY takes over: README "Security" on rotating it.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Whether a request's X-Forwarded-Proto says if it came over TLS: only behind a proxy that sets it
+# and overwrites the client's own (otherwise any client could claim https).
+TRUST_X_FORWARDED_PROTO = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+if TRUST_X_FORWARDED_PROTO:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "daphne",
@@ -42,6 +51,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_prometheus",
     "channels",
+    # Failed sign-ins per username and per address, with lock-out (README "Security").
+    "axes",
     "deletion_console",
     "campaigns",
     "tenants",
@@ -60,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last but the timing: turns a sign-in it refused (page or Basic auth) into the lock-out answer.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -164,6 +177,10 @@ CELERY_BEAT_SCHEDULE = {
 ORPHAN_SWEEP_INTERVAL_SECONDS = env.float("ORPHAN_SWEEP_INTERVAL_SECONDS", default=24 * 3600)
 ORPHAN_SWEEP_MAX_OWNERS = env.int("ORPHAN_SWEEP_MAX_OWNERS", default=1_000)
 ORPHAN_CLEANUP_AUTOMATIC = env.bool("ORPHAN_CLEANUP_AUTOMATIC", default=False)
+# A sweep refuses its findings for a kind (and requests no clean-up at all) when the kind's home
+# store lists no owner while others hold their data, or when more than this share of the kind's
+# owners look gone: a home database mis-set would otherwise look like everything orphaned.
+ORPHAN_SWEEP_MAX_GONE_SHARE = env.float("ORPHAN_SWEEP_MAX_GONE_SHARE", default=0.5)
 CELERY_BEAT_SCHEDULE["sweep-orphaned-data"] = {
     "task": "deletion_console.tasks.sweep_orphans",
     "schedule": ORPHAN_SWEEP_INTERVAL_SECONDS,
@@ -190,6 +207,10 @@ DELETION_REQUESTS_MAX_ATTEMPTS = env.int("DELETION_REQUESTS_MAX_ATTEMPTS", defau
 # (the rest wait their turn, so one bulk request cannot take every worker from everyone else).
 DELETION_BATCH_MAX_TARGETS = env.int("DELETION_BATCH_MAX_TARGETS", default=200)
 DELETION_BATCH_MAX_RUNNING = env.int("DELETION_BATCH_MAX_RUNNING", default=3)
+
+# An open progress socket asks again whether its user may still see the job before forwarding an
+# update, at most this often; once they may not, it is closed (code 4403).
+WS_PERMISSION_CACHE_SECONDS = env.float("WS_PERMISSION_CACHE_SECONDS", default=5.0)
 
 CHANNEL_LAYERS = {
     "default": {
@@ -250,6 +271,36 @@ DELETION_APPROVAL_EXPIRES_SECONDS = env.float("DELETION_APPROVAL_EXPIRES_SECONDS
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# django-axes first: a locked-out username or address is refused before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in failures (the sign-in page, the admin's, Basic auth on the API) counted per username and,
+# separately, per client address (REMOTE_ADDR: forwarded headers are the caller's to write); at the
+# limit, that username or address is locked out for the cool-off. Staff see and clear the records in
+# the admin (Axes: access attempts, access failures) or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "deletion_console.web.lockout.locked_out"
+# Mail: the console writes mail only for password resets, and offers them (the /accounts/password_reset/
+# pages) only when a backend that really sends is set, with its EMAIL_HOST etc.; without one they
+# are not routed at all (a console or in-memory backend would swallow the mail).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+PASSWORD_RESET_ENABLED = EMAIL_BACKEND not in {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -259,15 +310,21 @@ REST_FRAMEWORK = {
         # First: its Bearer challenge makes unauthenticated API calls 401 rather than 403.
         "deletion_console.api.authentication.ServiceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # Basic auth through django-axes, as the sign-in page is.
+        "deletion_console.api.authentication.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["deletion_console.api.throttling.ServiceTokenRequestThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "deletion_console.api.throttling.ServiceTokenRequestThrottle",
+        "deletion_console.api.throttling.PreviewThrottle",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "deletion_console.api.exceptions.handle",
 }
 # Requests that create or cancel jobs, per service account token (DRF's "number/period").
 API_SERVICE_REQUEST_RATE = env.str("API_SERVICE_REQUEST_RATE", default="60/min")
+# Previews (GET, the API's and the confirm page's) per token or person: each counts in every store.
+API_PREVIEW_RATE = env.str("API_PREVIEW_RATE", default="30/min")
 API_THROTTLE_CACHE = "throttle"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
@@ -300,6 +357,9 @@ SPECTACULAR_SETTINGS = {
 # token, or (for /metrics) one connecting from these addresses or networks.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1"] if DEBUG else [])
+# How long one round of /health/ready/'s checks (a connection to every dependency) is reused. Only
+# staff and holders of METRICS_TOKEN start a round; anonymous callers read the latest one's outcome.
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=10.0)
 # How long a scrape waits for the Celery workers' replies (see deletion_console/monitoring/workers.py).
 METRICS_CELERY_INSPECT_TIMEOUT = env.float("METRICS_CELERY_INSPECT_TIMEOUT", default=1.0)
 

@@ -71,8 +71,8 @@ class GraphNodes:
     def owners(self) -> Iterator[tuple[object, int]]:
         """(owner ref, nodes) for every owner present on the label, in ref order."""
         return graph.stream(
-            f"MATCH (n:`{self.label}`) WHERE n.`{self.owner_property}` IS NOT NULL "
-            f"RETURN n.`{self.owner_property}` AS ref, count(n) ORDER BY ref"
+            f"MATCH (n:{name(self.label)}) WHERE n.{name(self.owner_property)} IS NOT NULL "
+            f"RETURN n.{name(self.owner_property)} AS ref, count(n) ORDER BY ref"
         )
 
     def residue(self, *, ref: str, keys: list) -> Residue:
@@ -102,7 +102,7 @@ class GraphNodes:
                 return Batch(graph.write_value(query, ids=[str(i) for i in ids]), {"after": last})
             return Batch(0, {"owned": True} if self.owner_property else None)
         query = (
-            f"MATCH (n:`{self.label}`) WHERE n.`{self.owner_property}` = $ref "
+            f"MATCH (n:{name(self.label)}) WHERE n.{name(self.owner_property)} = $ref "
             "WITH n LIMIT $batch DETACH DELETE n RETURN count(*)"
         )
         return _limited(query, scope.ref, size, position)
@@ -137,7 +137,8 @@ class GraphRelationships:
         label, prop = self.anchor
         pattern = re.sub(r"\$ref\b", "owner_ref", self.pattern)
         return graph.stream(
-            f"MATCH (owner:`{label}`) WHERE owner.`{prop}` IS NOT NULL WITH DISTINCT owner.`{prop}` AS owner_ref "
+            f"MATCH (owner:{name(label)}) WHERE owner.{name(prop)} IS NOT NULL "
+            f"WITH DISTINCT owner.{name(prop)} AS owner_ref "
             f"MATCH {pattern} RETURN owner_ref, count(r) ORDER BY owner_ref"
         )
 

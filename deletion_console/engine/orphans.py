@@ -90,7 +90,8 @@ class OwnerRecords(Protocol):
         step, while Neo4j and PostgreSQL still hold the rest)."""
 
     def swept(self, owner_kind: str) -> list[str] | None:
-        """The orphaned owners the latest complete sweep found of the kind; None if none has looked."""
+        """The orphaned owners the latest complete sweep found of the kind (none if it refused its
+        findings as implausible); None if none has looked."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,10 @@ class Findings:
     owners: list[str]  # orphaned owner refs, the first `limit` in plan order
     capped: bool  # more owners were orphaned than `limit`: these are the first ones only
     counts: dict[str, dict[str, int]]  # {step: {entity: n}} of those owners, as the cleaning job previews them
+    at_home: int = 0  # owners the home store lists
+    gone: int = 0  # distinct owners found in the containers but not at home, uncapped
+    # Why these findings cannot be right (see `implausible`): then nothing of them may be cleaned.
+    refusal: str = ""
 
     @property
     def total(self) -> int:
@@ -140,8 +145,10 @@ def find_orphans(owner: Plan, *, records: OwnerRecords, limit: int) -> Findings:
     if derived is None:
         return Findings(owner.kind, [], False, {})
     owners_of = Owners(owner.kind, owner.target, records)
-    alive = owners_of.living()
+    at_home = set(owner.target.refs())
+    alive = at_home | records.being_deleted(owner.kind)
     owners: dict[str, None] = {}  # insertion-ordered set
+    gone: set[str] = set()
     capped = False
     per_item = []
     for step, item in derived.all_items():
@@ -150,6 +157,7 @@ def find_orphans(owner: Plan, *, records: OwnerRecords, limit: int) -> Findings:
             # Refs are strings by contract (the scope's ref): another type could never be deleted by ref.
             if not isinstance(ref, str) or ref in alive:
                 continue
+            gone.add(ref)
             if ref not in owners:
                 if len(owners) >= limit:
                     capped = True
@@ -163,7 +171,40 @@ def find_orphans(owner: Plan, *, records: OwnerRecords, limit: int) -> Findings:
     counts: dict[str, dict[str, int]] = {}
     for step, entity, found in per_item:
         counts.setdefault(step, {})[entity] = sum(n for ref, n in found.items() if ref not in arrived)
-    return Findings(owner.kind, [ref for ref in owners if ref not in arrived], capped, counts)
+    findings = Findings(
+        owner.kind,
+        [ref for ref in owners if ref not in arrived],
+        capped,
+        counts,
+        at_home=len(at_home),
+        gone=len(gone - arrived),
+    )
+    findings.refusal = implausible(owner, findings, max_gone_share=settings.ORPHAN_SWEEP_MAX_GONE_SHARE) or ""
+    return findings
+
+
+def implausible(owner: Plan, findings: Findings, *, max_gone_share: float) -> str | None:
+    """Why `findings` look like a misconfiguration rather than orphaned data, or None.
+
+    A home store pointed at the wrong database (an empty one, say) makes every owner look gone:
+    cleaning up would then delete everything. So a sweep that finds owners' data while the home
+    store lists none, or finds more than `max_gone_share` of the kind's owners gone, is refused.
+    """
+    if not findings.gone:
+        return None
+    if not findings.at_home:
+        return (
+            f"the home of every {owner.noun} ({owner.target.store}) lists none, yet "
+            f"{findings.gone:,} {owner.plural} own data elsewhere: is it the right database?"
+        )
+    share = findings.gone / (findings.gone + findings.at_home)
+    if share > max_gone_share:
+        return (
+            f"{share:.0%} of the {owner.plural} found ({findings.gone:,} of {findings.gone + findings.at_home:,}) "
+            f"are gone from their home ({owner.target.store}), more than ORPHAN_SWEEP_MAX_GONE_SHARE "
+            f"({max_gone_share:.0%}): is it the right database?"
+        )
+    return None
 
 
 # -- the cleaning job's plan ----------------------------------------------------------------------
@@ -231,8 +272,9 @@ class OrphanedOwners:
         if owners is None:
             owners = self.records.swept(self.owner.kind)
             if owners is None:
-                limit = settings.ORPHAN_SWEEP_MAX_OWNERS
-                owners = find_orphans(self.owner, records=self.records, limit=limit).owners
+                found_now = find_orphans(self.owner, records=self.records, limit=settings.ORPHAN_SWEEP_MAX_OWNERS)
+                # Implausible findings are a misconfiguration's: none of them is cleaned.
+                owners = [] if found_now.refusal else found_now.owners
             found.document[OWNERS] = owners  # every item's count reads them: find them once per scope
         for start in range(0, len(owners), batch_size):
             yield owners[start : start + batch_size]

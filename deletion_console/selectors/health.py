@@ -1,10 +1,16 @@
-"""Is every dependency reachable, and how fast does it answer?"""
+"""Is every dependency reachable, and how fast does it answer?
+
+One round of checks opens a connection to each dependency, so its report is kept for
+HEALTH_CACHE_SECONDS in this process's cache and every caller within that time gets the same one.
+"""
 
 import time
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 from kombu import Connection
 
 from deletion_console.config.celery import app
@@ -60,7 +66,23 @@ def check(name: str) -> dict:
     return result
 
 
+CACHE_KEY = "deletion-console-health-report"
+
+
 def check_all() -> dict:
+    """A fresh round of checks, one per dependency, kept for the callers that follow."""
     results = {name: check(name) for name in CHECKS}
     down = [name for name, result in results.items() if not result["ok"]]
-    return {"ok": not down, "down": down, "dependencies": results}
+    report = {"ok": not down, "down": down, "dependencies": results, "checked_at": timezone.now().isoformat()}
+    cache.set(CACHE_KEY, report, timeout=settings.HEALTH_CACHE_SECONDS)
+    return report
+
+
+def cached_report() -> dict | None:
+    """The report of the latest round, if it is at most HEALTH_CACHE_SECONDS old."""
+    return cache.get(CACHE_KEY)
+
+
+def report() -> dict:
+    """The latest report, or a fresh round once it is too old."""
+    return cached_report() or check_all()

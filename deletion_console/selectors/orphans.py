@@ -33,6 +33,9 @@ class ConsoleRecords:
         sweeps = OrphanSweep.objects.filter(error="").exclude(findings={}).order_by("-created_at")
         for findings in sweeps.values_list("findings", flat=True)[:1]:
             if owner_kind in findings:
+                # Refused as implausible (a home store mis-set, say): nothing of it is cleaned.
+                if findings[owner_kind].get("refusal"):
+                    return []
                 return list(findings[owner_kind]["refs"])
         return None
 

@@ -102,6 +102,19 @@ class KeyReused(DeletionRefused):
         )
 
 
+class SweepRunning(DeletionRefused):
+    """A person's “Sweep now” while a sweep is unfinished: one at a time (each reads every container)."""
+
+    http_status = HTTPStatus.CONFLICT
+
+    def __init__(self, sweep):
+        self.sweep = sweep
+        super().__init__(
+            f"A sweep started at {sweep.created_at:%Y-%m-%d %H:%M:%S} is still running: one sweep at a time. "
+            "Reload the Orphans page once it has finished."
+        )
+
+
 class BulkRefused(DeletionRefused):
     """The bulk request as a whole was refused; `problems` names each target that stopped it."""
 

@@ -11,15 +11,16 @@ import logging
 import time
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from deletion_console import dispatch
 from deletion_console.engine import orphans
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, OrphanSweep
-from deletion_console.selectors.orphans import find_orphans
+from deletion_console.selectors.orphans import find_orphans, running_sweep
 from deletion_console.services import jobs
-from deletion_console.services.errors import ActiveJobExists, DeletionRefused
+from deletion_console.services.errors import ActiveJobExists, DeletionRefused, SweepRunning
 from deletion_console.stores import errors
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,14 @@ class SweepNotQueued(Exception):
 
 
 def start_sweep(*, user) -> OrphanSweep:
-    """A person's "Sweep now": the row now, the sweep on a worker (it reads every container)."""
-    sweep = OrphanSweep.objects.create(trigger=OrphanSweep.Trigger.PERSON, requested_by=user)
+    """A person's "Sweep now": the row now, the sweep on a worker (it reads every container).
+    Refused (SweepRunning) while another is unfinished: the advisory lock makes two clicks at
+    the same moment one sweep."""
+    with transaction.atomic():
+        _lock_sweeps()
+        if (running := running_sweep()) is not None:
+            raise SweepRunning(running)
+        sweep = OrphanSweep.objects.create(trigger=OrphanSweep.Trigger.PERSON, requested_by=user)
     try:
         dispatch.queue_sweep(sweep.pk)
     except Exception as exc:
@@ -62,6 +69,9 @@ def run_sweep(*, sweep_id: int | None = None) -> OrphanSweep:
                 "capped": found.capped,
                 "counts": found.counts,
                 "total": found.total,
+                "at_home": found.at_home,
+                "gone": found.gone,
+                "refusal": found.refusal,
             }
     except Exception as exc:
         _finish(sweep, seconds=time.monotonic() - started, findings=findings, error=errors.describe(exc))
@@ -74,7 +84,12 @@ def run_sweep(*, sweep_id: int | None = None) -> OrphanSweep:
     # the ones requested just below included; finished only then, so that it names its jobs.
     sweep.findings = findings
     sweep.save(update_fields=["findings"])
-    requested = _clean_automatically(findings) if settings.ORPHAN_CLEANUP_AUTOMATIC else []
+    refusals = {kind: found["refusal"] for kind, found in findings.items() if found["refusal"]}
+    if refusals:
+        # One implausible kind says the configuration is suspect: no automatic clean-up of any kind.
+        log.warning("orphan sweep %s refused its findings: %s", sweep.pk, refusals, extra={"sweep_id": sweep.pk})
+    automatic = settings.ORPHAN_CLEANUP_AUTOMATIC and not refusals
+    requested = _clean_automatically(findings) if automatic else []
     _finish(sweep, seconds=seconds, findings=findings, cleanup_jobs={kind: str(job.pk) for kind, job in requested})
     log.info(
         "orphan sweep found %s orphaned entities",
@@ -82,6 +97,11 @@ def run_sweep(*, sweep_id: int | None = None) -> OrphanSweep:
         extra={"sweep_id": sweep.pk, "seconds": sweep.seconds, "orphans": {k: f["total"] for k, f in findings.items()}},
     )
     return sweep
+
+
+def _lock_sweeps() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('deletion-console-orphan-sweep'))")
 
 
 def _finish(

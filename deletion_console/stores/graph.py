@@ -52,7 +52,8 @@ def index_names() -> set[str]:
 
 
 def name(identifier: str) -> str:
-    """A label or property as Cypher writes it, whatever characters it holds."""
+    """A label, relationship type, property or index as Cypher writes it, whatever characters it
+    holds (backticks, a doubled one inside): the one way any of them goes into a query."""
     return "`" + identifier.replace("`", "``") + "`"
 
 
@@ -114,7 +115,7 @@ class Inspector:
 
 def _index_statement(need: IndexNeed) -> tuple[str, str]:
     index = f"{need.container.lower()}_{need.field.lower()}"
-    return index, f"CREATE INDEX {index} IF NOT EXISTS FOR (n:`{need.container}`) ON (n.`{need.field}`)"
+    return index, f"CREATE INDEX {name(index)} IF NOT EXISTS FOR (n:{name(need.container)}) ON (n.{name(need.field)})"
 
 
 def _ping():

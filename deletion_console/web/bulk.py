@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from deletion_console import identifiers
 from deletion_console.engine.plan import listing_page
 from deletion_console.models import BulkRequest
 from deletion_console.permissions import can_request_deletion, deletion_permission_required
@@ -30,7 +31,7 @@ def bulk_delete(request, section):
     plan = plan_for_page(section)
     context = {"plan": plan, "max_running": bulk.max_running()}
     if request.method == "POST":
-        ids = request.POST.getlist("target")
+        ids = [identifiers.check(target_id) for target_id in request.POST.getlist("target")]
         shown = dict(zip(ids, request.POST.getlist("shown"), strict=False))
         form = BulkConfirmForm(request.POST, count=len(ids))
         if form.is_valid():
@@ -70,7 +71,7 @@ def _selected_ids(request, plan) -> tuple[list[str], int]:
     """The ids ticked on the list page, or with `all`, every target the search matches."""
     if request.GET.get("all"):
         return matching_ids(listing_page(plan), query=request.GET.get("q", "").strip(), limit=bulk.max_targets())
-    return request.GET.getlist("ids"), 0
+    return [identifiers.check(target_id) for target_id in request.GET.getlist("ids")], 0
 
 
 def _preview_context(plan, combined, form) -> dict:

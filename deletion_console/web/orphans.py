@@ -15,6 +15,7 @@ from deletion_console.models import JobStatus
 from deletion_console.permissions import can_request_deletion, deletion_permission_required
 from deletion_console.selectors import orphans as orphan_selectors
 from deletion_console.services import orphans as orphan_services
+from deletion_console.services.errors import SweepRunning
 from deletion_console.web.presenters import grouped, progress_url, store_totals
 from deletion_console.web.targets import confirm_deletion
 
@@ -50,6 +51,8 @@ def orphans_page(request):
 def sweep_now(request):
     try:
         orphan_services.start_sweep(user=request.user)
+    except SweepRunning as exc:
+        messages.warning(request, str(exc))
     except orphan_services.SweepNotQueued as exc:
         messages.error(request, str(exc))
     else:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from deletion_console import identifiers  # noqa: F401  (registers <target_id:...>)
 from deletion_console.web import bulk, targets, views
 
 app_name = "targets"
@@ -10,7 +11,7 @@ urlpatterns = [
     path("<slug:section>/", targets.target_list, name="list"),
     # Before the single target's route: "bulk" is no target id.
     path("<slug:section>/bulk/delete/", bulk.bulk_delete, name="bulk-delete"),
-    path("<slug:section>/<str:target_id>/delete/", targets.target_delete, name="delete"),
+    path("<slug:section>/<target_id:target_id>/delete/", targets.target_delete, name="delete"),
     # Seed 000's progress page; clients and bookmarks made against it still find the job.
     path("<slug:section>/deletion/<uuid:job_id>/status/", views.seed_status, name="seed-status"),
 ]

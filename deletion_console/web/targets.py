@@ -5,12 +5,15 @@ how the preview groups) is read from the kind's plan. Thin: reads through the pl
 selector and services.preview, the write through services.jobs.
 """
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from deletion_console.api.throttling import allow_page_preview
 from deletion_console.engine.plan import UnknownKind, listing_page, plan_for_section
 from deletion_console.permissions import can_request_deletion, deletion_permission_required
 from deletion_console.selectors.jobs import active_job_for
@@ -63,6 +66,13 @@ def target_list(request, section):
     return render(request, "targets/list.html", context)
 
 
+def _too_many_previews(request, wait: float | None):
+    seconds = math.ceil(wait) if wait else 60
+    response = render(request, "429.html", {"seconds": seconds}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 def _redirect_to_running(request, job):
     messages.warning(request, f"A deletion of “{job.target_label or job.target_id}” is already {job.status}.")
     return redirect(progress_url(job))
@@ -81,6 +91,10 @@ def confirm_deletion(request, plan, target_id, *, back: tuple[str, str]):
     running = active_job_for(plan.kind, target_id)
     if running is not None:
         return _redirect_to_running(request, running)
+    if request.method == "GET":
+        allowed, wait = allow_page_preview(request)
+        if not allowed:
+            return _too_many_previews(request, wait)
     try:
         current = preview(plan.kind, target_id)
     except Exception as exc:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -50,19 +52,59 @@ def test_a_dotenv_file_is_read_but_the_environment_wins(tmp_path):
     assert result.stdout.split() == ["True", "from-dotenv", "from-environment"]
 
 
+# Secrets of a deployment's own (the local stack's are examples, which production refuses).
+OWN_SECRETS = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DATABASE_URL": "postgres://console:own-password-1@db.example.test:5432/deletion_console",
+    "TARGET_DATABASE_URL": "postgres://console:own-password-2@db.example.test:5432/platform",
+    "RABBITMQ_URL": "amqp://console:own-password-3@mq.example.test:5672//",
+    "NEO4J_PASSWORD": "own-password-4",
+}
+PRODUCTION = "deletion_console.config.settings_production"
+
+
+def production(*args, **env):
+    return manage(*args, **{"DJANGO_SETTINGS_MODULE": PRODUCTION, **OWN_SECRETS, **env})
+
+
 def test_check_deploy_is_clean_for_the_production_settings():
-    result = manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DJANGO_SETTINGS_MODULE="deletion_console.config.settings_production",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="console.example.test",
-    )
+    result = production("check", "--deploy", "--fail-level", "WARNING", DJANGO_ALLOWED_HOSTS="console.example.test")
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "example"),
+    [
+        ("DJANGO_SECRET_KEY", "change-me-to-a-long-random-value"),
+        ("METRICS_TOKEN", "change-me-metrics-token"),
+        ("NEO4J_PASSWORD", "neo4j-dev-password"),
+        ("RABBITMQ_URL", "amqp://deletion:change-me-rabbitmq@mq.example.test:5672//"),
+        ("DATABASE_URL", "postgres://deletion:deletion@db.example.test:5432/deletion_console"),
+        ("DELETION_EVENTS_URL", "amqp://deletion-console:deletion-console-dev-password@mq.example.test//"),
+    ],
+)
+def test_the_production_settings_refuse_every_example_secret_naming_the_variable_not_the_value(variable, example):
+    result = production("check", **{variable: example})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "example secrets" in result.stderr
+    assert variable in result.stderr.splitlines()[-1]
+    assert example not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("trusted", "header"), [(None, "None"), ("false", "None"), ("true", "('HTTP_X_FORWARDED_PROTO', 'https')")]
+)
+def test_x_forwarded_proto_is_trusted_only_when_a_setting_says_so(trusted, header):
+    code = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    env = {"TRUST_X_FORWARDED_PROTO": trusted} if trusted else {}
+
+    result = production("shell", "-v0", "-c", code, **env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == header
 
 
 def test_the_production_settings_refuse_the_development_key_even_with_debug_asked_for():

@@ -57,6 +57,9 @@ def targets(django_db_blocker):
 def seeded(targets, same_connection, settings):
     # Cases arrive faster than any real client; the throttle is tested on its own.
     settings.API_SERVICE_REQUEST_RATE = "100000/min"
+    settings.API_PREVIEW_RATE = "100000/min"
+    # Schemathesis sends wrong credentials on purpose, case after case: the lock-out is tested on its own too.
+    settings.AXES_FAILURE_LIMIT = 100000
     jobs = [running_job(), failed_job(), succeeded_job()]
     _, token = service_account("fuzzer")
     return {**targets, "token": token, "jobs": [str(job.pk) for job in jobs]}

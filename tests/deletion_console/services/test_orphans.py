@@ -140,3 +140,50 @@ def test_beat_runs_the_sweep_at_the_configured_interval(settings):
     assert entry["task"] == SWEEP_ORPHANS
     assert entry["schedule"] == settings.ORPHAN_SWEEP_INTERVAL_SECONDS == 86400
     assert settings.ORPHAN_CLEANUP_AUTOMATIC is False
+
+
+# -- implausible findings -----------------------------------------------------------------------
+
+
+def test_a_sweep_against_an_empty_home_database_refuses_and_requests_nothing_even_when_automatic(rng, settings):
+    settings.ORPHAN_CLEANUP_AUTOMATIC = True
+    seed_neighbours(rng)
+    settings.MONGODB_DB = "an-empty-database"  # mis-set: no campaign at home, their graph and rows still there
+
+    sweep = orphans.run_sweep()
+    shown = preview("campaign-orphans", "campaign")
+
+    campaign = sweep.findings["campaign"]
+    assert campaign["gone"] == 3 and campaign["at_home"] == 0
+    assert "lists none" in campaign["refusal"] and "right database" in campaign["refusal"]
+    assert sweep.refusal.startswith("campaign: ")
+    assert sweep.error == "" and sweep.cleanup_jobs == {} and not DeletionJob.objects.exists()
+    assert shown.total == 0  # a person's clean-up takes nothing of a refused sweep either
+
+
+def test_a_sweep_refuses_when_more_than_the_configured_share_of_owners_is_gone(rng, settings):
+    settings.ORPHAN_CLEANUP_AUTOMATIC = True
+    settings.ORPHAN_SWEEP_MAX_GONE_SHARE = 0.3
+    seed_neighbours(rng)  # 3 campaigns, 2 tenants at home
+    orphaned_campaign(rng, "Crashed")
+    orphaned_tenant(rng, "t-crashed")
+    orphaned_campaign(rng, "Crashed too")  # 2 of 5 campaigns gone: 40%; 1 of 3 tenants: 33%
+
+    sweep = orphans.run_sweep()
+
+    assert "40% of the campaigns found (2 of 5)" in sweep.findings["campaign"]["refusal"]
+    assert "33% of the tenants found (1 of 3)" in sweep.findings["tenant"]["refusal"]
+    assert sweep.cleanup_jobs == {} and not DeletionJob.objects.exists()
+
+
+def test_one_implausible_kind_stops_every_automatic_clean_up(rng, settings):
+    settings.ORPHAN_CLEANUP_AUTOMATIC = True
+    seed_neighbours(rng)
+    orphaned_tenant(rng, "t-crashed")  # plausible: 1 of 3 tenants
+    settings.MONGODB_DB = "an-empty-database"
+
+    sweep = orphans.run_sweep()
+
+    assert sweep.findings["tenant"]["refusal"] == "" and sweep.findings["tenant"]["owners"] == 1
+    assert sweep.findings["campaign"]["refusal"]
+    assert sweep.cleanup_jobs == {} and not DeletionJob.objects.exists()

@@ -155,3 +155,21 @@ def test_clean_up_goes_through_the_ordinary_confirm_page_to_the_live_progress_pa
     assert "each orphaned campaign collected before the first delete" in certificate
     assert dumps.all_stores() == before
     assert 'data-testid="cleaned-since"' in deleter_client.get(PAGE).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("clean_stores")
+def test_a_refused_sweep_says_why_on_the_page_and_in_the_admin_and_offers_no_clean_up(deleter_client, rng, settings):
+    seed_neighbours(rng)
+    settings.MONGODB_DB = "an-empty-database"
+    sweep = orphans.run_sweep()
+    staff = viewer(username="root", is_staff=True, is_superuser=True)
+
+    html = deleter_client.get(PAGE).content.decode()
+    deleter_client.force_login(staff)
+    change_page = reverse("admin:deletion_console_orphansweep_change", args=[sweep.pk])
+    admin_html = deleter_client.get(change_page).content.decode()
+
+    assert 'data-testid="orphans-refused"' in html and "is it the right database?" in html
+    assert 'data-testid="clean-up"' not in html
+    assert "is it the right database?" in admin_html

@@ -105,3 +105,27 @@ def test_updates_of_other_jobs_do_not_arrive():
         return nothing
 
     assert async_to_sync(follow)() is True
+
+
+def test_an_open_socket_is_closed_once_the_users_permission_is_revoked(settings):
+    settings.WS_PERMISSION_CACHE_SECONDS = 0  # asked again before every update
+    job = running_job(step="mongodb")
+    dana = deleter(username="dana")
+    headers = _headers(dana)
+
+    async def follow():
+        communicator = WebsocketCommunicator(application, f"/ws/deletions/{job.pk}/", headers=headers)
+        await communicator.connect(timeout=TIMEOUT)
+        await communicator.receive_json_from(timeout=TIMEOUT)  # the snapshot
+        await database_sync_to_async(recorder.start_step)(chunk_of(job, "mongodb"))
+        while_allowed = await communicator.receive_json_from(timeout=TIMEOUT)
+        await database_sync_to_async(dana.user_permissions.clear)()
+        await database_sync_to_async(recorder.finish_step)(chunk_of(job, "mongodb"), 1.0)
+        after = await communicator.receive_output(timeout=TIMEOUT)
+        await communicator.disconnect()
+        return while_allowed, after
+
+    while_allowed, after = async_to_sync(follow)()
+
+    assert while_allowed["type"] == "update"
+    assert after == {"type": "websocket.close", "code": 4403}
