@@ -167,6 +167,9 @@ class DeletionJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # The person a request by message names as the one who asked (its `user_id`), for a service
+    # that is `requested_by`: they may not approve it either (services.approvals).
+    requested_for = models.CharField(max_length=255, blank=True)
     bulk_request = models.ForeignKey(
         BulkRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs", db_column="batch_id"
     )
@@ -347,9 +350,22 @@ class ServiceAccount(models.Model):
     )
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The account's login on the events broker: RabbitMQ vouches for it as a message's `user_id`
+    # property, so a request by message from it is the account's (services.intake).
+    broker_user = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Its RabbitMQ user: requests by message are taken from this user only (README "
+        "“Requests by message”). Empty: none.",
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["broker_user"], condition=~Q(broker_user=""), name="one_account_per_broker_user"
+            )
+        ]
 
     def __str__(self):
         return self.name

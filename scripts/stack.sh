@@ -94,6 +94,7 @@ cmd_up() {
   pg_provision
   wait_ready redis 60
   wait_ready rabbitmq 120
+  rabbitmq_provision
   wait_ready ferretdb 60
   wait_ready neo4j 180
   table
@@ -119,7 +120,8 @@ cmd_env() {
 export DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/deletion_console
 export TARGET_DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/deletion_target
 export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
-export RABBITMQ_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT//
+export RABBITMQ_URL=$(rabbitmq_url "$RABBITMQ_CONSOLE_USER")
+$(for name in "${RABBITMQ_SERVICE_USERS[@]}"; do printf 'export %s=%s\n' "$(rabbitmq_url_var "$name")" "$(rabbitmq_url "$name")"; done)
 export MONGODB_URL=mongodb://127.0.0.1:$MONGO_PORT/
 export FERRETDB_POSTGRESQL_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/ferretdb
 export NEO4J_URL=bolt://127.0.0.1:$NEO4J_BOLT_PORT

@@ -24,7 +24,7 @@ class ServiceAccountForm(forms.ModelForm):
 
     class Meta:
         model = ServiceAccount
-        fields = ("name", "description")
+        fields = ("name", "description", "broker_user")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,7 +37,7 @@ class ServiceAccountAdmin(admin.ModelAdmin):
     form = ServiceAccountForm
     list_display = ("name", "token_prefix", "state", "last_used_at", "created_at", "created_by")
     list_filter = ("revoked_at",)
-    search_fields = ("name", "description", "token_prefix")
+    search_fields = ("name", "description", "token_prefix", "broker_user")
     readonly_fields = ("user", "token_prefix", "created_at", "created_by", "last_used_at", "revoked_at")
     actions = ("revoke_selected", "rotate_token")
 
@@ -47,8 +47,8 @@ class ServiceAccountAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("name", "description", "permissions")
-        return ("name", "description", "permissions", *self.readonly_fields)
+            return ("name", "description", "broker_user", "permissions")
+        return ("name", "description", "broker_user", "permissions", *self.readonly_fields)
 
     def has_delete_permission(self, request, obj=None):
         # Jobs name the account's user as their requester: revoke, do not delete.
@@ -65,7 +65,11 @@ class ServiceAccountAdmin(admin.ModelAdmin):
             accounts.set_permissions(account=obj, permissions=permissions)
             return
         account, token = accounts.create_service_account(
-            name=obj.name, description=obj.description, permissions=permissions, created_by=request.user
+            name=obj.name,
+            description=obj.description,
+            broker_user=obj.broker_user,
+            permissions=permissions,
+            created_by=request.user,
         )
         obj.pk, obj._state.adding, obj.new_token = account.pk, False, token
 

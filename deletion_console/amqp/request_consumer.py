@@ -1,6 +1,9 @@
 """The consumer of deletion requests by message, on the events broker (DELETION_EVENTS_URL).
 
-Thin: services.intake decides what a message means; this module only moves messages. Each
+Thin: services.intake decides what a message means; this module only moves messages, and says
+who sent one as far as the broker vouches for it (RabbitMQ refuses a publish whose user_id
+property is not the publisher's login; Redis checks nothing, so its messages name no sender
+unless DELETION_REQUESTS_TRUST_UNPROVEN_SENDER takes them on trust, in development). Each
 message is acknowledged once its outcome is durable: a job created or found, or the message
 republished to the dead-letter exchange with the reason in its headers. An error that is not a
 refusal (a store or the console's database unreachable) puts the message back, after a pause,
@@ -21,7 +24,7 @@ from kombu.mixins import ConsumerProducerMixin
 
 from deletion_console import logcontext
 from deletion_console.services import intake
-from deletion_console.services.errors import DeletionRefused
+from deletion_console.services.errors import DeletionRefused, UnidentifiedSender
 from deletion_console.stores import errors
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,9 @@ REFUSAL_HEADER = "x-refusal"
 ROUTING_KEY_HEADER = "x-original-routing-key"
 EXCHANGE_HEADER = "x-original-exchange"
 REFUSED_AT_HEADER = "x-refused-at"
+# The user_id property the message came with, if any: a dead letter is republished by the console
+# itself, and RabbitMQ would refuse it with another user's name in user_id.
+SENDER_HEADER = "x-original-user-id"
 
 # Failing messages remembered to count their attempts (bounded: a flood of them must not grow it).
 _REMEMBERED_FAILURES = 1000
@@ -61,9 +67,13 @@ def dead_queue() -> Queue:
     )
 
 
+def _is_rabbitmq(url: str) -> bool:
+    return url.startswith(("amqp", "pyamqp"))
+
+
 def connection() -> Connection:
     url = settings.DELETION_EVENTS_URL
-    if url.startswith(("amqp", "pyamqp")):
+    if _is_rabbitmq(url):
         # Confirms: a dead letter counts as kept only once RabbitMQ has it, before the original is acked.
         # Heartbeats: a connection that died silently is noticed and re-established.
         return Connection(url, heartbeat=60, transport_options={"confirm_publish": True})
@@ -109,7 +119,7 @@ class RequestConsumer(ConsumerProducerMixin):
 
     def _handle(self, message, routing_key: str) -> None:
         try:
-            outcome = intake.take_request(routing_key=routing_key, body=message.body)
+            outcome = intake.take_request(routing_key=routing_key, body=message.body, sender=_sender(message))
         except DeletionRefused as exc:
             self._refuse(message, routing_key, reason=str(exc), refusal=type(exc).__name__)
             return
@@ -145,6 +155,8 @@ class RequestConsumer(ConsumerProducerMixin):
             EXCHANGE_HEADER: message.delivery_info.get("exchange", ""),
             REFUSED_AT_HEADER: timezone.now().isoformat(),
         }
+        if sender := (message.properties or {}).get("user_id"):
+            headers[SENDER_HEADER] = sender
         self.producer.publish(
             _raw_body(message),
             exchange=dead_exchange(),
@@ -200,6 +212,17 @@ class RequestConsumer(ConsumerProducerMixin):
         while len(self._failures) > _REMEMBERED_FAILURES:
             self._failures.popitem(last=False)
         return attempts
+
+
+def _sender(message) -> str | None:
+    """The broker user that published the message, if the broker vouches for it."""
+    claimed = (message.properties or {}).get("user_id") or None
+    if _is_rabbitmq(settings.DELETION_EVENTS_URL) or settings.DELETION_REQUESTS_TRUST_UNPROVEN_SENDER:
+        return claimed
+    raise UnidentifiedSender(
+        "This broker cannot prove who sent a message: requests by message are taken only over RabbitMQ, "
+        "which checks the user_id property against the publisher's login."
+    )
 
 
 def _digest(message) -> str:

@@ -126,7 +126,9 @@ STORE_TIMEOUT_SECONDS = env.float("STORE_TIMEOUT_SECONDS", default=3.0)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:56379/0")
 
-RABBITMQ_URL = env.str("RABBITMQ_URL", default="amqp://guest:guest@127.0.0.1:55672//")
+RABBITMQ_URL = env.str(
+    "RABBITMQ_URL", default="amqp://deletion-console:deletion-console-dev-password@127.0.0.1:55672//"
+)
 
 # The broker Celery's chunks travel through: redis://… or amqp://…. Redis by default: Channels
 # needs it anyway, and the recovery timings (visibility timeout, restore sweep) are tuned and
@@ -202,6 +204,17 @@ DELETION_REQUESTS_DEAD_QUEUE = env.str("DELETION_REQUESTS_DEAD_QUEUE", default="
 # error that is not transient (a bug) gives up, to the dead-letter queue, after this many attempts.
 DELETION_REQUESTS_RETRY_SECONDS = env.float("DELETION_REQUESTS_RETRY_SECONDS", default=5.0)
 DELETION_REQUESTS_MAX_ATTEMPTS = env.int("DELETION_REQUESTS_MAX_ATTEMPTS", default=5)
+# A request's body is a few hundred bytes: a longer one is refused unread.
+DELETION_REQUESTS_MAX_BYTES = env.int("DELETION_REQUESTS_MAX_BYTES", default=64 * 1024)
+# A request is taken only from a sender the broker vouches for: RabbitMQ checks a message's
+# user_id property against the publisher's login; Redis checks nothing, so requests over it are
+# refused, unless this takes the property on trust (development only: refused with DEBUG off).
+DELETION_REQUESTS_TRUST_UNPROVEN_SENDER = env.bool("DELETION_REQUESTS_TRUST_UNPROVEN_SENDER", default=False)
+if DELETION_REQUESTS_TRUST_UNPROVEN_SENDER and not DEBUG:
+    raise ImproperlyConfigured(
+        "DELETION_REQUESTS_TRUST_UNPROVEN_SENDER lets anyone on the broker request deletions as any service: "
+        "it is for development only (DJANGO_DEBUG=true)."
+    )
 
 # Bulk deletion: how many targets one request may name, and how many of its jobs run at once
 # (the rest wait their turn, so one bulk request cannot take every worker from everyone else).

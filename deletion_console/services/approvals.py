@@ -1,6 +1,7 @@
-"""Second approval: another person with the approve permission lets a held request go on, or
-rejects it; a request nobody approves in time expires. Each decision is an audit event, and a
-rejected or expired job ends cancelled with nothing deleted (and cannot be resumed)."""
+"""Second approval: another person with the approve permission (neither its requester nor the
+person a service requested it for) lets a held request go on, or rejects it; a request nobody
+approves in time expires. Each decision is an audit event, and a rejected or expired job ends
+cancelled with nothing deleted (and cannot be resumed)."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -38,6 +39,10 @@ def _decide(job_id, user, *, action: Action, reason: str = "") -> DeletionJob:
         lifecycle.require(job, action)
         if job.requested_by_id is not None and job.requested_by_id == user.pk:
             raise ApprovalRefused("You requested this deletion: a second person must decide on it (you can cancel it).")
+        if _named_in(job, user):
+            raise ApprovalRefused(
+                "This deletion was requested on your behalf: a second person must decide on it (you can cancel it)."
+            )
         expired = _expired(job)
         if expired:
             job = _expire(job)
@@ -51,6 +56,13 @@ def _decide(job_id, user, *, action: Action, reason: str = "") -> DeletionJob:
             f"This request expired at {job.approval_expires_at:%Y-%m-%d %H:%M} UTC; request it again.", job
         )
     return job
+
+
+def _named_in(job: DeletionJob, user) -> bool:
+    # A service's request names the person who asked upstream by that app's word for them; case
+    # and spacing aside, a console user of that name is taken to be that person.
+    named = job.requested_for.strip().casefold()
+    return bool(named) and named == user.get_username().strip().casefold()
 
 
 def _approve(job: DeletionJob, user) -> DeletionJob:

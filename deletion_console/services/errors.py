@@ -130,6 +130,18 @@ class MalformedRequest(DeletionRefused):
     """The message is not a request the console can read (services.intake)."""
 
 
+class UnidentifiedSender(DeletionRefused):
+    """A request message whose sender the broker does not vouch for, or who is no service account."""
+
+    http_status = HTTPStatus.UNAUTHORIZED
+
+
+class SenderNotPermitted(DeletionRefused):
+    """A request message from a service account that is revoked or may not request this deletion."""
+
+    http_status = HTTPStatus.FORBIDDEN
+
+
 class RequestIdReused(DeletionRefused):
     """A request message whose request_id already names the deletion of another target."""
 

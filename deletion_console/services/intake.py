@@ -5,25 +5,44 @@ and optionally `preview_token`. It becomes a job through the same `jobs.request_
 click on the confirm page, with the message's `request_id` as the job's id: the broker delivers
 at least once, and a message carried twice finds its job instead of making a second one.
 
+A message is taken only from a service account: its sender is the broker user the broker vouches
+for (the consumer says which, or None), which must be an unrevoked account's `broker_user`, and
+that account must hold the permission to request deletions. The job names the account's user as
+its requester and the body's `user_id` as the person it was requested for; neither may approve it.
+
 Everything here either returns what became of the request or raises a `DeletionRefused` whose
 message is the reason, for the dead-letter queue; any other exception is an error, not a
 refusal, and the consumer tries the message again.
 """
 
 import json
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+
 from deletion_console.engine.plan import UnknownKind, get_plan, kinds
-from deletion_console.models import DeletionJob
+from deletion_console.models import DeletionJob, ServiceAccount
+from deletion_console.permissions import can_request_deletion
 from deletion_console.services import jobs
-from deletion_console.services.errors import ActiveJobExists, JobIdTaken, MalformedRequest, RequestIdReused
+from deletion_console.services.errors import (
+    ActiveJobExists,
+    JobIdTaken,
+    MalformedRequest,
+    RequestIdReused,
+    SenderNotPermitted,
+    UnidentifiedSender,
+)
 
 ACTION = "requested"
 # DeletionJob.target_id's length (a longer id names no target the console could record), and
 # the most of a user_id the audit trail keeps.
 TEXT_MAX_LENGTH = 255
+# Control, format (invisible) and surrogate characters: no store takes a NUL, PostgreSQL cannot
+# encode a lone surrogate, and the others would make an id that reads as another in the pages.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs"}
 
 
 @dataclass(frozen=True)
@@ -35,10 +54,9 @@ class DeletionRequest:
     timestamp: str
     preview_token: str | None = None
 
-    @property
-    def requester(self) -> str:
+    def requester(self, account: ServiceAccount) -> str:
         """Who asked, as the job's "requested" audit event records it."""
-        return f"by message from user {self.user_id}, sent {self.timestamp}"
+        return f"by {account.user.get_username()} by message, on behalf of user {self.user_id}, sent {self.timestamp}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,7 @@ def binding_keys() -> list[str]:
 def parse_request(*, routing_key: str, body: bytes | str) -> DeletionRequest:
     """The request a message carries, or MalformedRequest saying what is wrong with it."""
     kind = _kind_of(routing_key)
+    _check_size(body)
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -68,6 +87,8 @@ def parse_request(*, routing_key: str, body: bytes | str) -> DeletionRequest:
     token = data.get("preview_token")
     if token is not None and not isinstance(token, str):
         raise MalformedRequest("preview_token must be a string.")
+    if token:
+        _check_characters(token, "preview_token")
     return DeletionRequest(
         kind=kind,
         target_id=_bounded_text(data[id_field], id_field),
@@ -78,9 +99,15 @@ def parse_request(*, routing_key: str, body: bytes | str) -> DeletionRequest:
     )
 
 
-def take_request(*, routing_key: str, body: bytes | str) -> Intake:
-    """Create the job a message asks for, or find the one an earlier copy of it created."""
+def take_request(*, routing_key: str, body: bytes | str, sender: str | None) -> Intake:
+    """Create the job a message asks for, or find the one an earlier copy of it created.
+
+    `sender` is the broker user the broker vouches for as the message's publisher (None: it
+    vouches for none): the request is that service account's, or refused.
+    """
+    account = sending_account(sender)
     request = parse_request(routing_key=routing_key, body=body)
+    _check_permitted(account, request)
     earlier = DeletionJob.objects.filter(pk=request.request_id).first()
     if earlier is not None:
         return Intake(job=_same_request(earlier, request), created=False)
@@ -91,7 +118,9 @@ def take_request(*, routing_key: str, body: bytes | str) -> Intake:
             target_id=request.target_id,
             confirmation=confirmation,
             job_id=request.request_id,
-            by=request.requester,
+            user=account.user,
+            by=request.requester(account),
+            requested_for=request.user_id,
         )
     except JobIdTaken as exc:
         # Another copy of this message, handled at the same moment, created it first.
@@ -101,6 +130,30 @@ def take_request(*, routing_key: str, body: bytes | str) -> Intake:
             raise
         return Intake(job=exc.job, created=False)
     return Intake(job=job, created=True)
+
+
+def sending_account(sender: str | None) -> ServiceAccount:
+    """The unrevoked service account whose broker user sent the message, or the refusal."""
+    if not sender:
+        raise UnidentifiedSender(
+            "The message does not say who sent it (no user_id property): requests are taken only from a "
+            "service account's broker user, set as the message's user_id property."
+        )
+    account = ServiceAccount.objects.select_related("user").filter(broker_user=sender).first()
+    if account is None:
+        raise UnidentifiedSender(f"Broker user {sender!r} is no service account's broker user.")
+    if account.is_revoked:
+        raise SenderNotPermitted(f"Service account {account.name} (broker user {sender!r}) is revoked.")
+    return account
+
+
+def _check_permitted(account: ServiceAccount, request: DeletionRequest) -> None:
+    # Per-kind limits on an account, when there are any, belong here too.
+    if not can_request_deletion(account.user):
+        raise SenderNotPermitted(
+            f"Service account {account.name} (broker user {account.broker_user!r}) may not request the "
+            f"deletion of a {request.kind}: it lacks the permission to request deletions."
+        )
 
 
 def _same_request(job: DeletionJob, request: DeletionRequest) -> DeletionJob:
@@ -135,7 +188,22 @@ def _bounded_text(value, name: str) -> str:
         raise MalformedRequest(f"The body lacks {name}.")
     if len(text) > TEXT_MAX_LENGTH:
         raise MalformedRequest(f"{name} is longer than {TEXT_MAX_LENGTH} characters.")
+    _check_characters(text, name)
     return text
+
+
+def _check_characters(text: str, name: str) -> None:
+    for char in text:
+        if unicodedata.category(char) in _REFUSED_CATEGORIES:
+            raise MalformedRequest(f"{name} holds a control character (U+{ord(char):04X}).")
+
+
+def _check_size(body: bytes | str) -> None:
+    size = len(body) if isinstance(body, bytes) else len(body.encode("utf-8", "surrogatepass"))
+    if size > settings.DELETION_REQUESTS_MAX_BYTES:
+        raise MalformedRequest(
+            f"The body is {size} bytes long; a request is at most {settings.DELETION_REQUESTS_MAX_BYTES}."
+        )
 
 
 def _request_id(value) -> uuid.UUID:

@@ -116,6 +116,7 @@ def request_deletion(
     user=None,
     job_id=None,
     by: str | None = None,
+    requested_for: str = "",
     bulk_request=None,
 ) -> DeletionJob:
     """Create a job for the target and, once committed, queue its first chunk.
@@ -128,7 +129,8 @@ def request_deletion(
 
     `job_id` fixes the new job's id (a message's request_id), so that a request carried twice
     cannot make two jobs: an id already taken is JobIdTaken, with that job. `by` says who asked,
-    in the audit trail, when `user` cannot (default: the user, or the command line).
+    in the audit trail, when `user` cannot (default: the user, or the command line);
+    `requested_for` names the person a service asked for, who may not approve it.
 
     A kind with safeguards (services.safeguards) gets a held job instead: awaiting a second
     approval, or scheduled for the end of its grace period with its target hidden once that
@@ -143,6 +145,7 @@ def request_deletion(
         target_id=current.target_id,
         target_label=current.label,
         requested_by=user if user is not None and user.is_authenticated else None,
+        requested_for=requested_for,
         preview=current.counts,
         counts={step: dict.fromkeys(entities, 0) for step, entities in current.counts.items()},
         steps={step: {"state": StepState.PENDING} for step in plan.step_names},

@@ -29,7 +29,7 @@ def _set_token(account: ServiceAccount) -> str:
 
 @transaction.atomic
 def create_service_account(
-    *, name: str, description: str = "", permissions=(), created_by=None
+    *, name: str, description: str = "", broker_user: str = "", permissions=(), created_by=None
 ) -> tuple[ServiceAccount, str]:
     """The new account and its token, which is not stored and cannot be shown again.
 
@@ -38,7 +38,9 @@ def create_service_account(
     user = get_user_model()(username=f"service-{name}", is_active=True)
     user.set_unusable_password()
     user.save()
-    account = ServiceAccount(name=name, description=description, user=user, created_by=created_by)
+    account = ServiceAccount(
+        name=name, description=description, broker_user=broker_user, user=user, created_by=created_by
+    )
     token = _set_token(account)
     account.save()
     set_permissions(account=account, permissions=permissions)

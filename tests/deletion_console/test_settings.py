@@ -32,6 +32,15 @@ def test_with_debug_off_the_development_secret_key_is_refused_with_what_to_set()
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+def test_with_debug_off_requests_by_message_cannot_be_taken_from_unproven_senders():
+    result = manage(
+        "check", DJANGO_DEBUG="false", DJANGO_SECRET_KEY="x" * 60, DELETION_REQUESTS_TRUST_UNPROVEN_SENDER="true"
+    )
+
+    assert result.returncode != 0
+    assert "DELETION_REQUESTS_TRUST_UNPROVEN_SENDER" in result.stderr and "development only" in result.stderr
+
+
 def test_debug_is_off_unless_asked_for():
     result = manage(
         "shell", "-v0", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_SECRET_KEY="x" * 60

@@ -1,6 +1,12 @@
 """The consumer of deletion requests as a real process on the real events broker: messages
-published to `campaign.ops` become jobs the real worker runs; refused ones end in the dead-letter
-queue with their reason; a repeat or an outage neither doubles nor loses a request."""
+published to `campaign.ops` by a service's broker user become jobs the real worker runs; refused
+ones, among them those whose sender is not proven, end in the dead-letter queue with their reason;
+a repeat or an outage neither doubles nor loses a request.
+
+On RabbitMQ each service publishes as its own broker user of the local stack, which RabbitMQ
+vouches for in the user_id property. On Redis (make test's second pass), which vouches for
+nobody, the consumer runs in its development mode that takes the property on trust; one test
+shows that without it every request over Redis is refused."""
 
 import json
 import os
@@ -11,13 +17,16 @@ import time
 import uuid
 
 import pytest
+from amqp.exceptions import AccessRefused, PreconditionFailed
+from django.conf import settings
 from kombu import Connection
 
 from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.amqp import request_consumer as intake
 from deletion_console.models import DeletionJob, JobStatus
+from deletion_console.services import service_accounts
 from tenants.seeding import TenantSpec, create_tenant
-from tests.factories import DeletionJobFactory
+from tests.factories import DeletionJobFactory, service_account
 from tests.fixtures import dumps
 from tests.fixtures.worker import LOG_DIR, ROOT, WORKER_ENV, console_database_url, wait_for_job
 
@@ -30,6 +39,24 @@ pytestmark = [
 CAMPAIGN_KEY = "campaign.delete.requested"
 TENANT_KEY = "tenant.delete.requested"
 READY = "Consuming deletion requests from queue"
+# Broker users of the local stack (scripts/stack/rabbitmq.sh): orders-service is the service
+# account's in these tests; campaign-service is a login on the broker but no account's.
+ORDERS = "orders-service"
+STRANGER = "campaign-service"
+TRUST_UNPROVEN = "DELETION_REQUESTS_TRUST_UNPROVEN_SENDER"
+
+
+def on_rabbitmq(url: str) -> bool:
+    return url.startswith(("amqp", "pyamqp"))
+
+
+@pytest.fixture(autouse=True)
+def orders(transactional_db):
+    """The service account the requests come from, with orders-service as its broker user."""
+    account, _ = service_account("orders")
+    account.broker_user = ORDERS
+    account.save(update_fields=["broker_user"])
+    return account
 
 
 class ConsumerProcess:
@@ -42,6 +69,8 @@ class ConsumerProcess:
             **WORKER_ENV,
             "DATABASE_URL": console_database_url(),
             "DELETION_REQUESTS_RETRY_SECONDS": "0.5",
+            # Redis vouches for no sender: only the development mode takes requests over it.
+            TRUST_UNPROVEN: "false" if on_rabbitmq(settings.DELETION_EVENTS_URL) else "true",
             **(extra_env or {}),
         }
         self.proc = None
@@ -124,19 +153,33 @@ def request(target_id, *, kind="campaign", request_id=None, **fields) -> dict:
     }
 
 
-def publish(conn, routing_key: str, body) -> bytes:
-    """Publish as another service would, a JSON object or raw bytes; returns the bytes sent."""
+def publisher_url(broker_user: str, events_url: str | None = None) -> str:
+    """Where a service publishes: as its own broker user on RabbitMQ; Redis has no users."""
+    events_url = events_url or settings.DELETION_EVENTS_URL
+    if not on_rabbitmq(events_url):
+        return events_url
+    return os.environ[f"RABBITMQ_{broker_user.replace('-', '_').upper()}_URL"]
+
+
+def publish(routing_key: str, body, *, sender=ORDERS, user_id=None, events_url=None) -> bytes:
+    """Publish as a service would, logged in as its broker user `sender` and naming it (or
+    `user_id`, or no one for user_id="") in the user_id property, a JSON object or raw bytes;
+    returns the bytes sent."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    conn.Producer().publish(
-        raw,
-        exchange=intake.exchange(),
-        routing_key=routing_key,
-        # Declared by the publisher too: on Redis the exchange's type lives with each client.
-        declare=[intake.exchange()],
-        content_type="application/json",
-        content_encoding="utf-8",
-        delivery_mode=2,
-    )
+    user_id = sender if user_id is None else user_id
+    # Confirms: a publish RabbitMQ refuses fails here rather than unnoticed.
+    with Connection(publisher_url(sender, events_url), transport_options={"confirm_publish": True}) as publisher:
+        publisher.Producer().publish(
+            raw,
+            exchange=intake.exchange(),
+            routing_key=routing_key,
+            # Declared by the publisher too: on Redis the exchange's type lives with each client.
+            declare=[intake.exchange()],
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+            **({"user_id": user_id} if user_id else {}),
+        )
     return raw
 
 
@@ -173,7 +216,7 @@ def job_created(request_id, timeout: float = 30) -> DeletionJob:
 
 
 def test_a_requested_message_deletes_the_campaign_under_its_request_id_and_a_repeat_is_acked_and_ignored(
-    broker, consumers, rng
+    broker, consumers, rng, orders
 ):
     for n in range(3):
         create_campaign(CampaignSpec(name=f"Neighbour {n}", new_format=n % 2 == 0, string_id=n == 1), rng)
@@ -183,16 +226,17 @@ def test_a_requested_message_deletes_the_campaign_under_its_request_id_and_a_rep
     message = request(target.id, request_id=request_id)
     consumer = consumers()
 
-    publish(broker, CAMPAIGN_KEY, message)
+    publish(CAMPAIGN_KEY, message)
     job = wait_for_job(job_created(request_id).pk)
 
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert (job.kind, job.target_id, job.total_deleted) == ("campaign", target.id, job.total_expected)
+    assert (job.requested_by, job.requested_for) == (orders.user, "42")
     assert dumps.all_stores() == before  # the target is gone everywhere and nothing else changed
 
-    publish(broker, CAMPAIGN_KEY, message)
+    publish(CAMPAIGN_KEY, message)
     # One message at a time, in order: once the one behind it is dead-lettered, the repeat is done.
-    publish(broker, CAMPAIGN_KEY, request("sentinel"))
+    publish(CAMPAIGN_KEY, request("sentinel"))
     [letter] = dead_letters(broker, 1)
 
     assert "No campaign with id 'sentinel'" in letter.headers[intake.REASON_HEADER]
@@ -210,14 +254,14 @@ def test_refused_messages_are_dead_lettered_with_their_reason_and_the_consumer_g
     consumer = consumers()
 
     sent = [
-        publish(broker, CAMPAIGN_KEY, b'{"campaign_id": "c-1", "request_id": '),
-        publish(broker, CAMPAIGN_KEY, {k: v for k, v in request(target.id).items() if k != "user_id"}),
-        publish(broker, CAMPAIGN_KEY, request("no-such-campaign")),
-        publish(broker, CAMPAIGN_KEY, request(target.id, request_id="not-a-uuid")),
-        publish(broker, CAMPAIGN_KEY, request(busy.id)),
+        publish(CAMPAIGN_KEY, b'{"campaign_id": "c-1", "request_id": '),
+        publish(CAMPAIGN_KEY, {k: v for k, v in request(target.id).items() if k != "user_id"}),
+        publish(CAMPAIGN_KEY, request("no-such-campaign")),
+        publish(CAMPAIGN_KEY, request(target.id, request_id="not-a-uuid")),
+        publish(CAMPAIGN_KEY, request(busy.id)),
     ]
     request_id = uuid.uuid4()
-    publish(broker, CAMPAIGN_KEY, request(target.id, request_id=request_id))
+    publish(CAMPAIGN_KEY, request(target.id, request_id=request_id))
 
     job = wait_for_job(job_created(request_id).pk)
     letters = dead_letters(broker, len(sent))
@@ -253,7 +297,7 @@ def test_a_tenant_requested_message_deletes_the_tenant_under_its_request_id(brok
     request_id = uuid.uuid4()
     consumers()
 
-    publish(broker, TENANT_KEY, request(tenant.id, kind="tenant", request_id=request_id))
+    publish(TENANT_KEY, request(tenant.id, kind="tenant", request_id=request_id))
     job = wait_for_job(job_created(request_id).pk)
 
     assert (job.kind, job.target_id, job.status) == ("tenant", "t-by-message", JobStatus.SUCCEEDED), job.error
@@ -265,7 +309,7 @@ def test_a_request_that_meets_an_unreachable_store_waits_in_the_queue_until_it_c
     request_id = uuid.uuid4()
     outage = consumers("outage", MONGODB_URL="mongodb://127.0.0.1:9/", STORE_TIMEOUT_SECONDS="0.5")
 
-    publish(broker, CAMPAIGN_KEY, request(target.id, request_id=request_id))
+    publish(CAMPAIGN_KEY, request(target.id, request_id=request_id))
     outage.wait_for_log("Deletion request not processed, a store or the broker is unreachable", count=3)
     assert outage.stop() == 0
 
@@ -284,10 +328,119 @@ def test_a_request_that_keeps_failing_on_an_error_that_is_not_an_outage_is_dead_
     # A target database without the platform's tables: every preview fails, and retrying cannot help.
     consumers("misconfigured", TARGET_DATABASE_URL=console_database_url(), DELETION_REQUESTS_MAX_ATTEMPTS="2")
 
-    publish(broker, CAMPAIGN_KEY, sent)
+    publish(CAMPAIGN_KEY, sent)
     [letter] = dead_letters(broker, 1)
 
     assert letter.headers[intake.REFUSAL_HEADER] == "Error"
     assert letter.headers[intake.REASON_HEADER].startswith("Could not be processed after 2 attempts: UndefinedTable")
     assert json.loads(raw(letter)) == sent
+    assert not DeletionJob.objects.exists()
+
+
+def test_a_request_from_no_proven_sender_or_a_sender_without_the_right_is_dead_lettered_at_once_saying_why(
+    broker, consumers, rng, orders
+):
+    target = create_campaign(CampaignSpec(name="Asked for by others"), rng)
+    consumer = consumers()
+
+    sent = [
+        publish(CAMPAIGN_KEY, request(target.id), user_id=""),
+        publish(CAMPAIGN_KEY, request(target.id), sender=STRANGER),
+    ]
+    letters = dead_letters(broker, 2)
+    # The stranger's broker user is given to an account that may not request deletions; orders is revoked.
+    reader, _ = service_account("reader", can_delete=False)
+    reader.broker_user = STRANGER
+    reader.save(update_fields=["broker_user"])
+    sent.append(publish(CAMPAIGN_KEY, request(target.id), sender=STRANGER))
+    letters += dead_letters(broker, 1)
+    service_accounts.revoke(account=orders)
+    sent.append(publish(CAMPAIGN_KEY, request(target.id)))
+    letters += dead_letters(broker, 1)
+
+    assert [raw(letter) for letter in letters] == sent
+    assert [letter.headers[intake.REFUSAL_HEADER] for letter in letters] == [
+        "UnidentifiedSender",
+        "UnidentifiedSender",
+        "SenderNotPermitted",
+        "SenderNotPermitted",
+    ]
+    reasons = [letter.headers[intake.REASON_HEADER] for letter in letters]
+    assert reasons[0].startswith("The message does not say who sent it (no user_id property)")
+    assert reasons[1] == f"Broker user {STRANGER!r} is no service account's broker user."
+    assert "may not request the deletion of a campaign" in reasons[2]
+    assert reasons[3] == f"Service account orders (broker user {ORDERS!r}) is revoked."
+    assert [letter.headers.get(intake.SENDER_HEADER) for letter in letters] == [None, STRANGER, STRANGER, ORDERS]
+    # Refused on first delivery: nothing was tried again.
+    assert "not processed" not in consumer.log()
+    assert not DeletionJob.objects.exists()
+
+
+def test_rabbitmq_refuses_a_publish_naming_another_sender_and_lets_no_one_but_services_publish_requests(
+    broker, consumers, rng, settings
+):
+    if not on_rabbitmq(settings.DELETION_EVENTS_URL):
+        pytest.skip("only RabbitMQ vouches for a message's sender")
+    target = create_campaign(CampaignSpec(name="Spoofed"), rng)
+    consumers()
+
+    with pytest.raises(PreconditionFailed, match="user_id property set to 'campaign-service'"):
+        publish(CAMPAIGN_KEY, request(target.id), user_id=STRANGER)
+    # The console's own login (and every other one but the services') may not publish requests at all.
+    with (
+        Connection(settings.DELETION_EVENTS_URL, transport_options={"confirm_publish": True}) as console,
+        pytest.raises(AccessRefused, match="access to exchange 'campaign.ops'"),
+    ):
+        console.Producer().publish(json.dumps(request(target.id)), exchange=intake.exchange(), routing_key=CAMPAIGN_KEY)
+    request_id = uuid.uuid4()
+    publish(CAMPAIGN_KEY, request(target.id, request_id=request_id))
+
+    assert wait_for_job(job_created(request_id).pk).status == JobStatus.SUCCEEDED
+    assert DeletionJob.objects.count() == 1
+    assert waiting(broker, intake.dead_queue) == 0
+
+
+def test_over_a_broker_that_vouches_for_no_sender_every_request_is_refused_outside_development_mode(
+    consumers, rng, settings
+):
+    # Redis, whichever broker this run's events use: it keeps whatever user_id a publisher claims.
+    target = create_campaign(CampaignSpec(name="Over Redis"), rng)
+    with Connection(settings.REDIS_URL) as redis:
+        requests, dead = intake.queue()(redis.default_channel), intake.dead_queue()(redis.default_channel)
+        for queue in (requests, dead):
+            queue.declare()
+            queue.purge()
+        consumers("redis", DELETION_EVENTS_URL=settings.REDIS_URL, **{TRUST_UNPROVEN: "false"})
+
+        sent = publish(CAMPAIGN_KEY, request(target.id), events_url=settings.REDIS_URL)
+        [letter] = dead_letters(redis, 1)
+
+    assert raw(letter) == sent
+    assert letter.headers[intake.REFUSAL_HEADER] == "UnidentifiedSender"
+    assert letter.headers[intake.REASON_HEADER].startswith("This broker cannot prove who sent a message")
+    assert not DeletionJob.objects.exists()
+
+
+def test_an_id_with_a_nul_or_control_character_or_a_body_over_the_cap_is_dead_lettered_as_malformed_at_once(
+    broker, consumers, rng
+):
+    target = create_campaign(CampaignSpec(name="Control characters"), rng)
+    consumer = consumers(DELETION_REQUESTS_MAX_BYTES="4096")
+
+    sent = [
+        publish(CAMPAIGN_KEY, request(f"{target.id}\x00")),
+        publish(CAMPAIGN_KEY, request(target.id, user_id="42\x1b[2J")),
+        publish(CAMPAIGN_KEY, request(target.id, note="x" * 4096)),
+    ]
+    letters = dead_letters(broker, len(sent))
+
+    assert [raw(letter) for letter in letters] == sent
+    assert [letter.headers[intake.REFUSAL_HEADER] for letter in letters] == ["MalformedRequest"] * 3
+    reasons = [letter.headers[intake.REASON_HEADER] for letter in letters]
+    assert reasons[:2] == [
+        "campaign_id holds a control character (U+0000).",
+        "user_id holds a control character (U+001B).",
+    ]
+    assert reasons[2].endswith("a request is at most 4096.")
+    assert "not processed" not in consumer.log()
     assert not DeletionJob.objects.exists()
