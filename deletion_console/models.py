@@ -32,6 +32,16 @@ RESUMABLE_STATUSES = (JobStatus.FAILED, JobStatus.CANCELLED)
 ADMITTED_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
+class TokenAction(models.TextChoices):
+    """What a service account's token may be scoped to, per kind of target."""
+
+    READ = "read", "Read jobs"
+    PREVIEW = "preview", "Preview targets"
+    REQUEST = "request", "Request deletions"
+    CANCEL = "cancel", "Cancel jobs"
+    RESUME = "resume", "Resume jobs"
+
+
 class StepState(models.TextChoices):
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"
@@ -97,6 +107,8 @@ class JobEventKind(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    # The facts of a job written before events stated them, recorded when the audit log began.
+    ATTESTED = "attested", "Record attested"
 
 
 class BulkRequest(models.Model):
@@ -146,6 +158,8 @@ class DeletionJob(models.Model):
     error = models.TextField(blank=True)
     warnings = models.JSONField(default=list, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # A person (not a service account) asked this job to stop: only a person may resume it.
+    cancelled_by_person = models.BooleanField(default=False)
     # Bumped on every (re)enqueue of the chain; a task from an older run finds it changed and
     # stands down, so a re-delivered message never races the run that replaced it.
     run = models.PositiveIntegerField(default=0)
@@ -269,7 +283,10 @@ class JobEventQuerySet(models.QuerySet):
 
 
 class JobEvent(models.Model):
-    """Append-only audit trail of a job: every step transition, batch, retry and failure."""
+    """Append-only audit trail of a job: every step transition, batch, retry and failure.
+
+    Append-only here and in the database, whose triggers refuse UPDATE and DELETE of the rows and
+    enter each one into the audit log (AuditLogEntry) as its transaction commits."""
 
     job = models.ForeignKey(DeletionJob, on_delete=models.PROTECT, related_name="events")
     step = models.CharField(max_length=32, blank=True)
@@ -279,6 +296,8 @@ class JobEvent(models.Model):
     attempt = models.PositiveIntegerField(default=1)
     seconds = models.FloatField(null=True, blank=True)
     message = models.TextField(blank=True)
+    # What the transition established, as the certificate states it (deletion_console.audit_facts).
+    facts = models.JSONField(default=dict, blank=True)
     # Set before the insert (not by auto_now_add, which sets it during it) because the hash covers it.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The tamper-evident chain: hash = SHA-256(prev_hash + this event's canonical content).
@@ -311,6 +330,51 @@ class JobEvent(models.Model):
         raise AppendOnlyError("Job events are append-only.")
 
 
+class AuditLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("The audit log is append-only.")
+
+
+class AuditLogEntry(models.Model):
+    """One job event's place in the audit log, the one sequence of every job's events.
+
+    Written by the database only: a trigger appends the entry as the event's transaction commits
+    (deferred, so the log's lock is held for the commit alone, never while a job's row is being
+    locked) and refuses to change or remove entries, as it refuses for the events. Nothing
+    references an event or a job by key here: an entry outlives what it names, to report it gone.
+    """
+
+    position = models.BigIntegerField(primary_key=True)
+    job_id = models.UUIDField()
+    # The event's place in its job's trail, the first being 1.
+    job_position = models.PositiveIntegerField()
+    event_id = models.BigIntegerField(unique=True)
+    event_hash = models.CharField(max_length=64)
+    # hash = SHA-256 over the entry before it and this entry (audit_chain.log_link).
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        db_table = "deletion_console_auditlog"
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["job_id", "job_position"], name="audit_log_job_position_once")]
+        verbose_name_plural = "audit log entries"
+
+    def __str__(self):
+        return f"{self.position}: job {self.job_id} event {self.job_position}"
+
+    def save(self, *args, **kwargs):
+        raise AppendOnlyError("The audit log is appended by the database, as events are.")
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")
+
+
 class OutboxEvent(models.Model):
     """A deletion event for other services, written with the change it reports (the outbox):
     published after commit, or by beat after a crash or an outage, so at least once."""
@@ -335,6 +399,7 @@ class ServiceAccount(models.Model):
 
     It acts as its own user (no password, so it cannot sign in to the pages), whose Django
     permissions are the account's, and whose name the audit trail records as the requester.
+    Its `scopes` narrow those permissions to some kinds of target and some actions.
     Only a SHA-256 of the token is stored: the token is shown once, when it is issued.
     """
 
@@ -358,6 +423,9 @@ class ServiceAccount(models.Model):
         help_text="Its RabbitMQ user: requests by message are taken from this user only (README "
         "“Requests by message”). Empty: none.",
     )
+    # {kind: [TokenAction, ...]}: what the token may do on each kind's targets and jobs, within
+    # the account's permissions; written by services.service_accounts.set_scopes, which checks it.
+    scopes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -1,11 +1,16 @@
 """Who may do what in the console: a permission to request deletions and one to approve other
-people's requests, checked the same way by pages and the API."""
+people's requests, checked the same way by pages and the API; and, for a service account's
+token, its scopes (what it may do per kind of target), checked by the API."""
 
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
+
+from deletion_console.models import ServiceAccount
+from deletion_console.selectors.service_accounts import token_has_kind, token_may, token_may_anywhere
 
 REQUEST_DELETION = "deletion_console.request_deletion"
 APPROVE_DELETION = "deletion_console.approve_deletion"
@@ -52,3 +57,32 @@ def approval_permission_required(view):
         return view(request, *args, **kwargs)
 
     return login_required(checked)
+
+
+class TokenScope(BasePermission):
+    """A service token's scopes: the view's `token_action` (a TokenAction) on every kind its
+    `scope_kinds(request)` names. People pass: their Django permissions alone decide.
+
+    A view about a job (or a bulk request) sets `hides_unscoped = True`: a token with no scope at
+    all on that job's kind is told there is no such job (404), as if it did not exist. Kinds are
+    no secret, so a route that names one in its URL or body answers 403. A request that names no
+    kind the view can read (a malformed body, an unknown job) is the view's to refuse; it still
+    needs a token scoped to the action on some kind.
+    """
+
+    def has_permission(self, request, view):
+        account = request.auth
+        if not isinstance(account, ServiceAccount):
+            return True
+        action = view.token_action
+        named = set(view.scope_kinds(request))
+        if not named:
+            self.message = f"This token's scopes allow no {action} on any kind."
+            return token_may_anywhere(account, action)
+        refused = sorted(kind for kind in named if not token_may(account, kind=kind, action=action))
+        if not refused:
+            return True
+        if view.hides_unscoped and not any(token_has_kind(account, kind) for kind in refused):
+            raise NotFound(view.not_found_message)
+        self.message = f"This token's scopes do not allow {action} on {', '.join(refused)}."
+        return False

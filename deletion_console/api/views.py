@@ -2,6 +2,8 @@
 
 People call it with their session (or basic auth) and confirm by typing the name; other
 services with a service account's bearer token, confirming with the preview's signed token.
+A token may do only what its scopes allow on the kind a route is about (permissions.TokenScope):
+each view says which action it is (`token_action`) and which kinds it is about (`scope_kinds`).
 """
 
 from django.urls import reverse
@@ -16,10 +18,15 @@ from rest_framework.views import APIView
 
 from deletion_console.api import serializers as s
 from deletion_console.engine.plan import UnknownKind, get_plan
-from deletion_console.models import BulkRequest, DeletionJob, ServiceAccount
-from deletion_console.permissions import CanRequestDeletion
-from deletion_console.selectors.bulk import bulk_snapshot, get_bulk_request, user_can_view_bulk_request
-from deletion_console.selectors.jobs import get_job, job_snapshot, user_can_view_job
+from deletion_console.models import BulkRequest, DeletionJob, ServiceAccount, TokenAction
+from deletion_console.permissions import CanRequestDeletion, TokenScope
+from deletion_console.selectors.bulk import (
+    bulk_snapshot,
+    get_bulk_request,
+    kind_of_bulk_request,
+    user_can_view_bulk_request,
+)
+from deletion_console.selectors.jobs import get_job, job_snapshot, kind_of_job, user_can_view_job
 from deletion_console.services import bulk
 from deletion_console.services import jobs as job_services
 from deletion_console.services.idempotency import request_deletion_once
@@ -29,7 +36,11 @@ from deletion_console.services.preview import Preview, preview
 
 E400 = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid request: {field: [message]} or {detail}.")
 E401 = OpenApiResponse(s.ErrorSerializer, description="No credentials, or an unknown or revoked token.")
-E403 = OpenApiResponse(s.ErrorSerializer, description="Without the “request deletion” permission.")
+E403 = OpenApiResponse(
+    s.ErrorSerializer,
+    description="Without the “request deletion” permission, or a token whose scopes do not allow this "
+    "action on this kind (or, for a resume, a token resuming a job a person cancelled).",
+)
 E404 = OpenApiResponse(s.ErrorSerializer, description="No such kind, target or job.")
 E409 = OpenApiResponse(
     s.ConflictSerializer,
@@ -38,6 +49,7 @@ E409 = OpenApiResponse(
 )
 E422 = OpenApiResponse(s.ErrorSerializer, description="This Idempotency-Key was used for another target.")
 E429 = OpenApiResponse(s.ErrorSerializer, description="Too many requests for this token; see Retry-After.")
+E503 = OpenApiResponse(s.ErrorSerializer, description="A store could not be read to re-check the job; try again.")
 READ_ERRORS = {401: E401, 403: E403, 404: E404}
 E400_ID = OpenApiResponse(
     s.ErrorSerializer, description="The target id has a control character or over 255 characters."
@@ -58,9 +70,45 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 IDEMPOTENCY_KEY_MAX = 255
 
 
+READERS = [IsAuthenticated, TokenScope]
+DELETERS = [IsAuthenticated, CanRequestDeletion, TokenScope]
+
+
+def _known(kinds) -> list[str]:
+    # An unknown kind is the view's to answer (404), not the token's scopes'.
+    known = []
+    for kind in kinds:
+        try:
+            get_plan(kind)
+        except UnknownKind:
+            continue
+        known.append(kind)
+    return known
+
+
 class ApiView(APIView):
     # A service's refusal (services.errors) answers with its own status: api.exceptions.handle.
     parser_classes = [JSONParser]
+    permission_classes = READERS
+    token_action = TokenAction.READ
+    # A route about a job hides it from a token with no scope on its kind (TokenScope).
+    hides_unscoped = False
+    not_found_message = "Not found."
+    # The route's kind, when its URL fixes one.
+    fixed_kind: str | None = None
+
+    def scope_kinds(self, request) -> list[str]:
+        return [self.fixed_kind] if self.fixed_kind else []
+
+
+class _JobView(ApiView):
+    hides_unscoped = True
+    not_found_message = "No such deletion job."
+    job_kwarg = "job_id"
+
+    def scope_kinds(self, request) -> list[str]:
+        kind = kind_of_job(self.kwargs[self.job_kwarg])
+        return [kind] if kind else []
 
 
 def _visible_job(request, job_id) -> DeletionJob:
@@ -137,7 +185,11 @@ CONFIRMATION_QUERY = [
 
 @extend_schema(tags=["deletions"])
 class TargetPreviewView(ApiView):
-    permission_classes = [IsAuthenticated, CanRequestDeletion]
+    permission_classes = DELETERS
+    token_action = TokenAction.PREVIEW
+
+    def scope_kinds(self, request) -> list[str]:
+        return _known([self.kwargs["kind"]])
 
     @extend_schema(
         summary="What deleting the target would remove",
@@ -175,7 +227,14 @@ DELETION_REQUEST = PolymorphicProxySerializer(
 
 @extend_schema(tags=["deletions"])
 class DeletionsView(ApiView):
-    permission_classes = [IsAuthenticated, CanRequestDeletion]
+    permission_classes = DELETERS
+    token_action = TokenAction.REQUEST
+
+    def scope_kinds(self, request) -> list[str]:
+        items = request.data if isinstance(request.data, list) else [request.data]
+        # Whatever the body holds: the serializer refuses what is no kind, after this.
+        named = {item.get("kind") for item in items if isinstance(item, dict) and isinstance(item.get("kind"), str)}
+        return _known(sorted(named))
 
     @extend_schema(
         summary="Request a deletion, or many as one batch",
@@ -218,6 +277,13 @@ class DeletionsView(ApiView):
 class BatchDetailView(ApiView):
     """Also what the batch page polls."""
 
+    hides_unscoped = True
+    not_found_message = "No such bulk deletion."
+
+    def scope_kinds(self, request) -> list[str]:
+        kind = kind_of_bulk_request(self.kwargs["batch_id"])
+        return [kind] if kind else []
+
     @extend_schema(summary="A bulk deletion and its jobs", responses={200: s.BatchSerializer, **READ_ERRORS})
     def get(self, request, batch_id):
         try:
@@ -230,7 +296,7 @@ class BatchDetailView(ApiView):
 
 
 @extend_schema(tags=["deletions"])
-class DeletionDetailView(ApiView):
+class DeletionDetailView(_JobView):
     """Also the status the progress page polls when its WebSocket cannot open."""
 
     @extend_schema(summary="A deletion job", responses={200: s.JobSerializer, **READ_ERRORS})
@@ -245,8 +311,8 @@ def run_action(request, job_id, service) -> DeletionJob:
     return get_job(job.pk)
 
 
-class _JobActionView(ApiView):
-    permission_classes = [IsAuthenticated, CanRequestDeletion]
+class _JobActionView(_JobView):
+    permission_classes = DELETERS
     # Not `action`: DRF and drf-spectacular read that name as a viewset's action.
     service = None
 
@@ -255,6 +321,16 @@ class _JobActionView(ApiView):
 
 
 ACTION_RESPONSES = {200: s.JobSerializer, 401: E401, 403: E403, 404: E404, 409: E409, 429: E429}
+RESUME_RESPONSES = {
+    **ACTION_RESPONSES,
+    409: OpenApiResponse(
+        s.ConflictSerializer,
+        description="The job is in the wrong state, or may no longer be resumed: its target is gone and it "
+        "deleted none of it, its data grew beyond DELETION_RESUME_MAX_DRIFT, or it is older than "
+        "DELETION_RESUME_MAX_AGE_SECONDS. Request a new deletion instead.",
+    ),
+    503: E503,
+}
 
 
 @extend_schema(tags=["deletions"])
@@ -265,6 +341,7 @@ ACTION_RESPONSES = {200: s.JobSerializer, 401: E401, 403: E403, 404: E404, 409: 
     responses=ACTION_RESPONSES,
 )
 class CancelView(_JobActionView):
+    token_action = TokenAction.CANCEL
     service = staticmethod(job_services.cancel)
 
 
@@ -272,10 +349,13 @@ class CancelView(_JobActionView):
 @extend_schema(
     methods=["POST"],
     summary="Resume a failed or cancelled job",
+    description="The job is checked again first: a job a person cancelled is resumed only by a person "
+    "(a token gets 403), and the job's target, its counts and its age must still allow it (409).",
     request=None,
-    responses=ACTION_RESPONSES,
+    responses=RESUME_RESPONSES,
 )
 class ResumeView(_JobActionView):
+    token_action = TokenAction.RESUME
     service = staticmethod(job_services.resume)
 
 
@@ -284,7 +364,9 @@ class ResumeView(_JobActionView):
 
 @extend_schema(tags=["seed-compatible"])
 class SeedCampaignDeletionView(ApiView):
-    permission_classes = [IsAuthenticated, CanRequestDeletion]
+    permission_classes = DELETERS
+    token_action = TokenAction.REQUEST
+    fixed_kind = "campaign"
 
     @extend_schema(
         summary="Seed 000: request a campaign's deletion",
@@ -305,15 +387,19 @@ class SeedCampaignDeletionView(ApiView):
 
 
 @extend_schema(tags=["seed-compatible"])
-class SeedStatusView(ApiView):
+class SeedStatusView(_JobView):
+    job_kwarg = "request_id"
+
     @extend_schema(summary="Seed 000: a deletion's progress", responses={200: s.SeedStatusSerializer, **READ_ERRORS})
     def get(self, request, request_id):
         return Response(s.seed_status(_visible_job(request, request_id)))
 
 
 @extend_schema(tags=["seed-compatible"])
-class SeedCancelView(ApiView):
-    permission_classes = [IsAuthenticated, CanRequestDeletion]
+class SeedCancelView(_JobView):
+    permission_classes = DELETERS
+    token_action = TokenAction.CANCEL
+    job_kwarg = "request_id"
 
     @extend_schema(
         summary="Seed 000: cancel a deletion",
@@ -325,7 +411,9 @@ class SeedCancelView(ApiView):
 
 @extend_schema(tags=["seed-compatible"])
 class SeedTenantPreviewView(ApiView):
-    permission_classes = [IsAuthenticated, CanRequestDeletion]
+    permission_classes = DELETERS
+    token_action = TokenAction.PREVIEW
+    fixed_kind = "tenant"
 
     @extend_schema(
         summary="Seed 004: what deleting the tenant would remove",
@@ -337,7 +425,9 @@ class SeedTenantPreviewView(ApiView):
 
 @extend_schema(tags=["seed-compatible"])
 class SeedTenantView(ApiView):
-    permission_classes = [IsAuthenticated, CanRequestDeletion]
+    permission_classes = DELETERS
+    token_action = TokenAction.REQUEST
+    fixed_kind = "tenant"
 
     @extend_schema(
         summary="Seed 004: delete the tenant's data",

@@ -280,6 +280,10 @@ DELETION_APPROVAL = {
 }
 # An unapproved request is cancelled this long after it was made.
 DELETION_APPROVAL_EXPIRES_SECONDS = env.float("DELETION_APPROVAL_EXPIRES_SECONDS", default=7 * 24 * 3600)
+# A resume is refused once what remains of the target has grown by more than this share of what
+# the job was confirmed against, or once the job started (or was requested) longer ago than this.
+DELETION_RESUME_MAX_DRIFT = env.float("DELETION_RESUME_MAX_DRIFT", default=0.10)
+DELETION_RESUME_MAX_AGE_SECONDS = env.int("DELETION_RESUME_MAX_AGE_SECONDS", default=7 * 24 * 3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

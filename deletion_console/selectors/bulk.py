@@ -10,6 +10,10 @@ def get_bulk_request(bulk_request_id) -> BulkRequest:
     return BulkRequest.objects.select_related("requested_by").get(pk=bulk_request_id)
 
 
+def kind_of_bulk_request(bulk_request_id) -> str | None:
+    return BulkRequest.objects.filter(pk=bulk_request_id).values_list("kind", flat=True).first()
+
+
 def bulk_requests_with_queued_jobs() -> QuerySet[BulkRequest]:
     return BulkRequest.objects.filter(jobs__status=JobStatus.QUEUED).distinct()
 

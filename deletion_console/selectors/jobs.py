@@ -15,6 +15,10 @@ def get_job(job_id) -> DeletionJob:
     return DeletionJob.objects.select_related("requested_by").get(pk=job_id)
 
 
+def kind_of_job(job_id) -> str | None:
+    return DeletionJob.objects.filter(pk=job_id).values_list("kind", flat=True).first()
+
+
 def active_job_for(kind: str, target_id: str) -> DeletionJob | None:
     return DeletionJob.objects.filter(kind=kind, target_id=target_id, status__in=ACTIVE_STATUSES).first()
 

@@ -83,6 +83,23 @@ class ApprovalExpired(JobStateError):
     pass
 
 
+class ResumeRefused(JobStateError):
+    """The job stopped, but what it was confirmed against no longer holds (its target, its counts,
+    its age): running it again would delete what nobody confirmed. The message says what to do."""
+
+
+class PersonMustResume(ResumeRefused):
+    """A person asked this job to stop; a service account may not overrule them."""
+
+    http_status = HTTPStatus.FORBIDDEN
+
+
+class ResumeCheckUnavailable(ResumeRefused):
+    """A store could not be read to check the job again; nothing was resumed."""
+
+    http_status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
 class ApprovalRefused(DeletionRefused):
     """This person may not decide on this request."""
 

@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from deletion_console import dispatch
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, StepState
-from deletion_console.selectors.jobs import active_job_for, last_success_for, stale_before
-from deletion_console.services import lifecycle, outcomes, safeguards, users
+from deletion_console.selectors.jobs import active_job_for, get_job, last_success_for, stale_before
+from deletion_console.selectors.service_accounts import is_service_account
+from deletion_console.services import lifecycle, outcomes, resumption, safeguards, users
 from deletion_console.services.confirmation import (
     mismatch_message,
     name_matches,
@@ -176,7 +177,10 @@ def cancel(job_id, user=None) -> DeletionJob:
     nothing, so it is cancelled at once (a queued chunk of it, if it ever runs, finds the job
     over and stands down): it does not depend on a worker being up. A target hidden for its
     grace period is shown again.
+
+    A person's cancel (not a service account's) is remembered: only a person may resume the job.
     """
+    by_person = not is_service_account(user)
 
     def guard(job):
         if not cancellable(get_plan(job.kind), job.current_phase):
@@ -186,6 +190,7 @@ def cancel(job_id, user=None) -> DeletionJob:
 
     def flag(job):
         job.cancel_requested = True
+        job.cancelled_by_person = by_person
 
     with transaction.atomic():
         job = lifecycle.apply(
@@ -210,11 +215,24 @@ def cancel(job_id, user=None) -> DeletionJob:
 def resume(job_id, user=None) -> DeletionJob:
     """Run a failed or cancelled job again from where it stopped: of the phase it stopped in,
     only the steps that are not done; later phases from the start. A job of a bulk request
-    waits for a place among its running jobs, as when it was requested."""
+    waits for a place among its running jobs, as when it was requested.
+
+    It is checked again first (services.resumption): a job a person cancelled is resumed only by
+    a person; its target must still resolve (or have gone with this job), what remains of it not
+    have grown beyond DELETION_RESUME_MAX_DRIFT, and the job be no older than
+    DELETION_RESUME_MAX_AGE_SECONDS. The store reads come before the row lock; the rest is
+    checked again under it.
+    """
 
     def guard(job):
         if not job.is_resumable:
             raise JobStateError(f"Job {job.pk} is {job.status}; only a failed or cancelled job can be resumed.", job)
+        resumption.check_who(job, user)
+        resumption.check_age(job)
+
+    stopped = get_job(job_id)
+    guard(stopped)
+    resumption.check_target(stopped)
 
     previous = {}
 
@@ -232,6 +250,7 @@ def resume(job_id, user=None) -> DeletionJob:
         previous["text"] = " ".join([job.error, *job.warnings]).strip()
         previous["phase"] = phase.name
         job.cancel_requested = False
+        job.cancelled_by_person = False
         job.error = ""
         job.warnings = []
         job.finished_at = None

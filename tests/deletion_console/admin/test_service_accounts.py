@@ -30,7 +30,12 @@ def test_creating_an_account_shows_its_token_once_and_stores_only_its_hash(clien
 
     response = client.post(
         reverse("admin:deletion_console_serviceaccount_add"),
-        {"name": "orders-service", "description": "Orders", "permissions": [permission.pk]},
+        {
+            "name": "orders-service",
+            "description": "Orders",
+            "permissions": [permission.pk],
+            "token_scopes": ["campaign:read", "campaign:preview", "campaign:request"],
+        },
     )
 
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
@@ -81,3 +86,64 @@ def test_permissions_are_changed_on_the_account_and_it_cannot_be_deleted(client,
     assert account.description == "read only now"
     assert not account.user.has_perm("deletion_console.request_deletion")
     assert client.get(reverse("admin:deletion_console_serviceaccount_delete", args=[account.pk])).status_code == 403
+
+
+def test_the_scopes_ticked_on_a_new_account_are_what_its_token_may_do(client, superuser):
+    permission = Permission.objects.get(codename="request_deletion")
+
+    response = client.post(
+        reverse("admin:deletion_console_serviceaccount_add"),
+        {"name": "campaign-tool", "permissions": [permission.pk], "token_scopes": ["campaign:preview"]},
+    )
+
+    bearer = APIClient(HTTP_AUTHORIZATION=f"Bearer {_shown_token(response)}")
+    assert ServiceAccount.objects.get().scopes == {"campaign": ["preview"]}
+    assert bearer.get(reverse("api:campaign-preview", args=["nope"])).status_code == 404
+    assert bearer.get(reverse("api:target-preview", args=["tenant", "nope"])).status_code == 403
+
+
+def test_an_account_created_without_scopes_may_do_nothing_with_its_token(client, superuser):
+    permission = Permission.objects.get(codename="request_deletion")
+
+    response = client.post(
+        reverse("admin:deletion_console_serviceaccount_add"), {"name": "unscoped", "permissions": [permission.pk]}
+    )
+
+    bearer = APIClient(HTTP_AUTHORIZATION=f"Bearer {_shown_token(response)}")
+    assert ServiceAccount.objects.get().scopes == {}
+    assert bearer.get(reverse("api:campaign-preview", args=["nope"])).status_code == 403
+
+
+def test_the_change_page_shows_and_changes_the_scopes(client, superuser):
+    account, _ = service_account("billing", scopes={"campaign": ["read", "cancel"]})
+    url = reverse("admin:deletion_console_serviceaccount_change", args=[account.pk])
+    page = client.get(url).content.decode()
+    assert re.search(r'value="campaign:cancel"[^>]*checked', page)
+    assert not re.search(r'value="tenant:read"[^>]*checked', page)
+
+    client.post(
+        url,
+        {
+            "description": "",
+            "permissions": [Permission.objects.get(codename="request_deletion").pk],
+            "token_scopes": ["tenant:read", "tenant:resume", "campaign:read"],
+        },
+    )
+
+    account.refresh_from_db()
+    assert account.scopes == {"campaign": ["read"], "tenant": ["read", "resume"]}
+    listing = client.get(reverse("admin:deletion_console_serviceaccount_changelist")).content.decode()
+    assert "campaign: read; tenant: read, resume" in listing
+
+
+def test_a_scope_no_plan_or_token_knows_is_refused(client, superuser):
+    account, _ = service_account("billing", scopes={"campaign": ["read"]})
+
+    response = client.post(
+        reverse("admin:deletion_console_serviceaccount_change", args=[account.pk]),
+        {"description": "", "permissions": [], "token_scopes": ["campaign:read", "planet:read", "campaign:destroy"]},
+    )
+
+    assert response.status_code == 200 and "token_scopes" in response.context["adminform"].form.errors
+    account.refresh_from_db()
+    assert account.scopes == {"campaign": ["read"]}
