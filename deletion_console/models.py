@@ -107,6 +107,8 @@ class JobEventKind(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    # The facts of a job written before events stated them, recorded when the audit log began.
+    ATTESTED = "attested", "Record attested"
 
 
 class BulkRequest(models.Model):
@@ -281,7 +283,10 @@ class JobEventQuerySet(models.QuerySet):
 
 
 class JobEvent(models.Model):
-    """Append-only audit trail of a job: every step transition, batch, retry and failure."""
+    """Append-only audit trail of a job: every step transition, batch, retry and failure.
+
+    Append-only here and in the database, whose triggers refuse UPDATE and DELETE of the rows and
+    enter each one into the audit log (AuditLogEntry) as its transaction commits."""
 
     job = models.ForeignKey(DeletionJob, on_delete=models.PROTECT, related_name="events")
     step = models.CharField(max_length=32, blank=True)
@@ -291,6 +296,8 @@ class JobEvent(models.Model):
     attempt = models.PositiveIntegerField(default=1)
     seconds = models.FloatField(null=True, blank=True)
     message = models.TextField(blank=True)
+    # What the transition established, as the certificate states it (deletion_console.audit_facts).
+    facts = models.JSONField(default=dict, blank=True)
     # Set before the insert (not by auto_now_add, which sets it during it) because the hash covers it.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The tamper-evident chain: hash = SHA-256(prev_hash + this event's canonical content).
@@ -321,6 +328,51 @@ class JobEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Job events are append-only.")
+
+
+class AuditLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("The audit log is append-only.")
+
+
+class AuditLogEntry(models.Model):
+    """One job event's place in the audit log, the one sequence of every job's events.
+
+    Written by the database only: a trigger appends the entry as the event's transaction commits
+    (deferred, so the log's lock is held for the commit alone, never while a job's row is being
+    locked) and refuses to change or remove entries, as it refuses for the events. Nothing
+    references an event or a job by key here: an entry outlives what it names, to report it gone.
+    """
+
+    position = models.BigIntegerField(primary_key=True)
+    job_id = models.UUIDField()
+    # The event's place in its job's trail, the first being 1.
+    job_position = models.PositiveIntegerField()
+    event_id = models.BigIntegerField(unique=True)
+    event_hash = models.CharField(max_length=64)
+    # hash = SHA-256 over the entry before it and this entry (audit_chain.log_link).
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        db_table = "deletion_console_auditlog"
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["job_id", "job_position"], name="audit_log_job_position_once")]
+        verbose_name_plural = "audit log entries"
+
+    def __str__(self):
+        return f"{self.position}: job {self.job_id} event {self.job_position}"
+
+    def save(self, *args, **kwargs):
+        raise AppendOnlyError("The audit log is appended by the database, as events are.")
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")
 
 
 class OutboxEvent(models.Model):

@@ -3,7 +3,12 @@ import os
 import pytest
 
 # Fixtures that talk to the real stores and run a real Celery worker live in their own modules.
-pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.worker", "tests.fixtures.certificates"]
+pytest_plugins = [
+    "tests.fixtures.stores",
+    "tests.fixtures.worker",
+    "tests.fixtures.certificates",
+    "tests.fixtures.audit",
+]
 
 
 def pytest_configure(config):

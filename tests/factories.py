@@ -5,8 +5,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from deletion_console import audit_facts
 from deletion_console.engine.plan import get_plan
-from deletion_console.models import DeletionJob, JobEvent, JobStatus
+from deletion_console.models import TERMINAL_STATUSES, DeletionJob, JobEvent, JobStatus
 from deletion_console.services import jobs
 from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.context import Chunk
@@ -113,6 +114,29 @@ def succeeded_job(**kwargs) -> DeletionJob:
         heartbeat_at=now,
         **kwargs,
     )
+
+
+def with_trail(job: DeletionJob) -> DeletionJob:
+    """Give a job made by a factory the trail the lifecycle writes: its request's event, its
+    approval's (if it names an approver), a step's start and, if it ended, its end's, each
+    stating the facts that transition established."""
+
+    def append(kind, facts, **fields):
+        JobEvent.objects.create(job=job, kind=kind, run=job.run, facts=facts, **fields)
+
+    who = f"by {job.requested_by.get_username()}" if job.requested_by else "by the command line"
+    requested = {"status": JobStatus.PENDING, **audit_facts.requested_facts(job)}
+    append("requested", requested, message=who, counts={"expected": job.total_expected})
+    if job.approved_by is not None:
+        approval = {"status": JobStatus.PENDING, **audit_facts.approval_facts(job)}
+        append("approved", approval, message=f"by {job.approved_by.get_username()}", created_at=job.approved_at)
+    if job.started_at is not None:
+        append("started", {"status": JobStatus.RUNNING}, step=STEPS[0])
+    if job.status in TERMINAL_STATUSES:
+        end = {"status": job.status, **audit_facts.end_facts(job)}
+        kind = {JobStatus.SUCCEEDED: "succeeded", JobStatus.FAILED: "failed"}.get(job.status, "cancelled")
+        append(kind, end, step=STEPS[-1], counts={"deleted": job.total_deleted})
+    return job
 
 
 def failed_job(step="neo4j", reason="ServiceUnavailable: connection refused", **kwargs) -> DeletionJob:

@@ -12,14 +12,9 @@ class NotCertifiable(Exception):
     """This job gets no certificate; the message says why."""
 
 
-def per_step(job: DeletionJob, field: str) -> dict[str, dict[str, int]]:
-    """The job's `counts`, `preview` or `residue`: {step: {entity: n}}.
-
-    The one place certificates read these fields, should their shape change."""
-    return getattr(job, field) or {}
-
-
 def certificate_body(job: DeletionJob) -> dict:
+    """What the certificate states, every fact of it read from the job's audit trail (the events
+    whose chain, and place in the audit log, verify_chain has just checked), not from its row."""
     if job.status != JobStatus.SUCCEEDED:
         raise NotCertifiable(
             f"This job is {job.get_status_display().lower()}: a deletion certificate is issued only once a "
@@ -28,20 +23,30 @@ def certificate_body(job: DeletionJob) -> dict:
     chain = verify_chain(job.pk)
     if not chain.intact:
         raise NotCertifiable(f"The audit trail of this job is broken {chain.detail()}; no certificate is issued.")
+    facts = chain.facts
+    if facts.get("status") != JobStatus.SUCCEEDED:
+        raise NotCertifiable("The audit trail of this job does not state that its deletion succeeded.")
+    deleted = facts.get("deleted", {})
     return {
         "format": signing.FORMAT,
         "job": str(job.pk),
-        "target": {"kind": job.kind, "id": job.target_id, "label": job.target_label},
+        "target": facts.get("target"),
         # by: null when requested from the command line.
-        "requested": {"by": job.requested_by.get_username() if job.requested_by else None, "at": _iso(job.created_at)},
-        # null for a job that needed no second approval.
-        "approved": _approval(job),
-        "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at),
-        "counts": _counts(job),
-        "total_deleted": job.total_deleted,
-        "verification": _verification(job),
-        "audit_trail": {"events": chain.events, "head": chain.head},
+        "requested": {"by": _name(facts.get("requested_by")), "at": facts.get("requested_at")},
+        # by and at null for a job that needed no second approval.
+        "approved": {"by": _name(facts.get("approved_by")), "at": facts.get("approved_at")},
+        "started_at": facts.get("started_at"),
+        "finished_at": facts.get("finished_at"),
+        "counts": _counts(job.kind, deleted, facts.get("expected", {})),
+        "total_deleted": sum(sum(entities.values()) for entities in deleted.values()),
+        "verification": _verification(job, facts.get("residue", {})),
+        # The job's last event and its entry in the audit log: what this certificate vouches for.
+        "audit_trail": {
+            "events": chain.events,
+            "head": chain.head,
+            "log_position": chain.log_position,
+            "log_hash": chain.log_hash,
+        },
     }
 
 
@@ -54,20 +59,15 @@ def issue_certificate(job: DeletionJob) -> dict:
     return signing.sign(body, key)
 
 
-def _approval(job: DeletionJob) -> dict:
-    # When from the audit event (which the chain's head, signed below, covers); who from the job,
-    # as the event names the approver only in its message.
-    event = job.events.filter(kind="approved").order_by("-id").first()
-    if event is None:
-        return {"by": None, "at": None}
-    return {"by": job.approved_by.get_username() if job.approved_by else None, "at": _iso(event.created_at)}
+def _name(person: dict | None) -> str | None:
+    return person["username"] if person else None
 
 
-def _counts(job: DeletionJob) -> list[dict]:
-    deleted, expected = per_step(job, "counts"), per_step(job, "preview")
+def _counts(kind: str, deleted: dict, expected: dict) -> list[dict]:
+    """{step: {entity: n}} deleted and expected, one row per plan item."""
     rows = []
     listed = set()
-    for step, item in plan_items(get_plan(job.kind)):
+    for step, item in plan_items(get_plan(kind)):
         listed.add((step, item.entity))
         rows.append(_count_row(step, item.entity, deleted, expected))
     # Whatever else the job counted (a plan changed since) is stated too.
@@ -85,8 +85,7 @@ def _count_row(step: str, entity: str, deleted: dict, expected: dict) -> dict:
     }
 
 
-def _verification(job: DeletionJob) -> list[dict]:
-    residue = per_step(job, "residue")
+def _verification(job: DeletionJob, residue: dict) -> list[dict]:
     plan = get_plan(job.kind)
     scope = JobScope(job, plan)
     rows = []
@@ -103,7 +102,3 @@ def _verification(job: DeletionJob) -> list[dict]:
             }
         )
     return rows
-
-
-def _iso(value):
-    return value.isoformat() if value else None

@@ -7,7 +7,8 @@ transition in one short transaction: lock the job's row, fence out a chunk that 
 step's live one, check the table, mutate, bump the sequence number, append the typed event, run
 the end-of-job steps if the job has just ended, and broadcast its snapshot after commit.
 `record` is the same for a running chunk's own records (a batch's count, a heartbeat), which
-change no status.
+change no status. A transition's event also states the facts it established (audit_facts): the
+status it led to, the request's, the approval's, the end's; the certificate is read from them.
 
 Store-side effects run only once the transition that needs them has committed: a target is
 hidden for its grace period after the job is scheduled, and shown again after a job ends that
@@ -25,7 +26,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from deletion_console import dispatch
+from deletion_console import audit_facts, dispatch
 from deletion_console.engine.plan import Phase, get_plan
 from deletion_console.models import (
     ACTIVE_STATUSES,
@@ -180,7 +181,8 @@ def apply(job, action: Action, *, event=None, mutate=None, guard=None, ctx: Chun
         _save(locked)
         fields = event(locked) if callable(event) else (event or {})
         run = ctx.run if ctx is not None else locked.run
-        JobEvent.objects.create(job=locked, kind=EVENT_OF[action], run=run, **fields)
+        facts = audit_facts.of_transition(locked, requested=new, approved=action is Action.APPROVE)
+        JobEvent.objects.create(job=locked, kind=EVENT_OF[action], run=run, facts=facts, **fields)
         if outcome in TERMINAL_STATUSES and before not in TERMINAL_STATUSES:
             _end_of_job(locked)
         if action is Action.SCHEDULE:

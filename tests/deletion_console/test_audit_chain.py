@@ -54,6 +54,7 @@ def test_what_is_read_back_from_the_database_hashes_as_it_was_written():
         ("attempt", 2),
         ("seconds", 1.5),
         ("message", "by eve"),
+        ("facts", {"requested_by": {"id": 2, "username": "eve"}}),
     ],
 )
 def test_every_field_of_the_content_is_covered(field, value):
@@ -62,6 +63,15 @@ def test_every_field_of_the_content_is_covered(field, value):
     content = audit_chain.event_content(event)
 
     assert audit_chain.link(event.prev_hash, {**content, field: value}) != event.hash
+
+
+def test_an_events_facts_are_part_of_its_content_and_an_event_without_any_hashes_as_before_facts_came():
+    job = DeletionJobFactory()
+    stating = JobEvent.objects.create(job=job, kind="requested", facts={"status": "pending"})
+    plain = JobEvent.objects.create(job=job, kind="batch")
+
+    assert audit_chain.event_content(JobEvent.objects.get(pk=stating.pk))["facts"] == {"status": "pending"}
+    assert "facts" not in audit_chain.event_content(plain)
 
 
 def test_chains_are_per_job():

@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 
 from deletion_console.certificates import keys, signing
-from deletion_console.models import JobEvent
-from tests.factories import deleter, failed_job, succeeded_job, viewer
+from deletion_console.models import AuditLogEntry, JobEvent
+from tests.factories import deleter, failed_job, succeeded_job, viewer, with_trail
 
 pytestmark = pytest.mark.django_db
 
@@ -16,10 +16,7 @@ def dana(client):
 
 
 def certified_job(**kwargs):
-    job = succeeded_job(**kwargs)
-    for kind in ("requested", "started", "succeeded"):
-        JobEvent.objects.create(job=job, step="complete", kind=kind)
-    return job
+    return with_trail(succeeded_job(**kwargs))
 
 
 def page_url(job):
@@ -32,7 +29,8 @@ def json_url(job):
 
 def test_the_page_renders_the_figures_of_a_succeeded_job(client, dana, certificate_key):
     job = certified_job(target_label="Tomb of Ash", requested_by=dana)
-    head = JobEvent.objects.filter(job=job).order_by("-id").first().hash
+    head = JobEvent.objects.filter(job=job).order_by("-id").first()
+    entry = AuditLogEntry.objects.get(event_id=head.pk)
 
     response = client.get(page_url(job))
 
@@ -43,7 +41,8 @@ def test_the_page_renders_the_figures_of_a_succeeded_job(client, dana, certifica
     assert '<td class="num">12,500</td>' in html  # campaign_events, thousands separators
     assert html.count('data-role="residue">0</td>') == 17
     assert "SELECT count(*) FROM &quot;session_attendance&quot;" in html
-    assert f'id="audit-head">{head}<' in html
+    assert f'id="audit-head">{head.hash}<' in html
+    assert f'id="audit-log">{entry.position}, entry hash <code class="hash">{entry.hash}<' in html
     assert keys.key_id(certificate_key.public) in html
     assert "development key" not in html
     assert "@media print" in html
