@@ -56,7 +56,7 @@ def mark_person_cancels(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deletion_console", "0011_lifecycle_names"),
+        ("deletion_console", "0012_service_account_broker_user"),
         ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -142,7 +142,7 @@ def attest_existing_jobs(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deletion_console", "0011_lifecycle_names"),
+        ("deletion_console", "0013_service_account_scopes"),
     ]
 
     operations = [
