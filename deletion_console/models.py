@@ -69,9 +69,10 @@ class StepRecord:
     finished_at: str | None = None
     seconds: float | None = None
     last_error: str = ""
-    # The message [step, run, chunk] whose task ran on into this step's current chunk: the one a
-    # broker redelivers if that task's worker dies here (no message names this chunk itself).
-    carried_by: list | None = None
+    # The message [step, run, chunk] whose task numbered the current chunk: it ran on into it or
+    # queued it. Should that task die before its message for the chunk went out (or with no
+    # message at all, run on), the broker's redelivery of its own message goes on with it.
+    numbered_by: list | None = None
 
     @classmethod
     def from_json(cls, data: dict | None) -> "StepRecord":
@@ -229,10 +230,11 @@ class DeletionJob(models.Model):
     def update_step(self, name: str, **fields) -> None:
         self.steps = {**self.steps, name: {**self.steps.get(name, {}), **fields}}
 
-    def new_chunk(self, name: str, **fields) -> None:
-        """Give the step a fresh chunk number: the one message that may run it next."""
+    def new_chunk(self, name: str, *, by: list | None = None, **fields) -> None:
+        """Give the step a fresh chunk number: the one message that may run it next; `by`, the
+        message whose task numbers it."""
         self.chunk += 1
-        self.update_step(name, chunk=self.chunk, carried_by=None, **fields)
+        self.update_step(name, chunk=self.chunk, numbered_by=by, **fields)
 
     def add_warning(self, warning: str | None) -> None:
         if warning and warning not in self.warnings:

@@ -14,6 +14,12 @@ class Chunk:
     run: int
     chunk: int
     attempt: int
+    # The message [step, run, chunk] this task was sent for, when it ran on from that one.
+    by: list | None = None
+
+    @property
+    def message(self) -> list:
+        return self.by or [self.step, self.run, self.chunk]
 
     @property
     def state(self) -> StepRecord:

@@ -7,7 +7,9 @@ recorded with the step's cursor in the same transaction as its counts and audit 
 chunk queues what comes next: the same step again, at the back of the queue, so that other
 jobs' chunks interleave with it, or what follows the step (services.recorder decides: the next
 phase once every side-by-side step of this one is over). A killed worker loses at most the chunk
-it was running: the broker redelivers it and it resumes from the cursor.
+it was running: the broker redelivers it and it resumes from the cursor. If the task had already
+numbered what follows (run on into it, or queued it but perhaps died before the message went out),
+the redelivered message numbers that afresh and goes on with it.
 
 Every unit is idempotent: deletes are by persisted ids or by stable owner fields, and counts are
 added per batch as they are committed, so a chunk can run twice and end in the same state.
@@ -25,12 +27,11 @@ from django.utils.dateparse import parse_datetime
 from deletion_console import dispatch, logcontext
 from deletion_console.engine.plan import FIRST_STEPS, get_plan
 from deletion_console.engine.scope import LiveScope
-from deletion_console.models import TERMINAL_STATUSES, CollectedId, DeletionJob, StepState
+from deletion_console.models import CollectedId, DeletionJob, StepState
 from deletion_console.selectors import plan_checks
 from deletion_console.selectors.scopes import JobScope
-from deletion_console.services import recorder
+from deletion_console.services import lifecycle, recorder
 from deletion_console.services.context import Chunk
-from deletion_console.services.lifecycle import Superseded
 from deletion_console.stores import errors
 from deletion_console.stores.registry import get_store
 
@@ -76,23 +77,22 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True) -
     message = [step, run, chunk]
     while True:
         job = DeletionJob.objects.get(pk=job_id)
-        ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=job.step(step).attempt)
+        attempt = job.step(step).attempt
+        ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=attempt, by=message)
         if not ctx.is_current(job):
-            carried = _carried_by(job, message) if [step, run, chunk] == message else None
-            if carried is None:
-                # Superseded by a newer run or chunk, over, or a re-delivered message for a chunk
-                # whose successor was queued (or whose step ended) before the ack.
+            # Superseded by a newer run or chunk, over, or a message delivered again. If the task
+            # it was delivered to died after numbering what came next, that goes on here.
+            following = _renumbered(job_id, message) if [step, run, chunk] == message else None
+            if following is None:
                 return Outcome.STOP
-            # Redelivered after its worker died in a step it had run on into: that step goes on.
-            step, chunk = carried, job.step(carried).chunk
+            step, chunk = following, DeletionJob.objects.get(pk=job_id).step(following).chunk
             continue
         # From here on the chunk's log lines carry the job's kind, target and attempt too.
         logcontext.bind_job(job, attempt=ctx.attempt)
         logcontext.bind(step=step, chunk=chunk)
         try:
-            running_on = time.monotonic() < run_on_until
-            outcome, following = _run(ctx, deadline=deadline, carrier=message if running_on else None)
-        except Superseded:
+            outcome, following = _run(ctx, deadline=deadline, run_on=time.monotonic() < run_on_until)
+        except lifecycle.Superseded:
             return Outcome.STOP
         if following is None:
             return outcome
@@ -103,14 +103,16 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True) -
         step, run, chunk = following, ctx.job.run, ctx.job.step(following).chunk
 
 
-def _carried_by(job: DeletionJob, message: list) -> str | None:
-    """The unfinished step of the job's live run that `message`'s task had run on into, if any."""
-    if job.status in TERMINAL_STATUSES or job.run != message[1]:
-        return None
-    for name in job.steps:
-        record = job.step(name)
-        if record.carried_by == message and not record.is_over:
-            return name
+def _renumbered(job_id, message: list) -> str | None:
+    """For a message delivered again, the chunks its task numbered (and may have died before
+    sending, or ran on into) numbered afresh: the one to go on with here; several are queued."""
+    with transaction.atomic():
+        job, steps = lifecycle.renumber(job_id, message)
+        if len(steps) > 1:
+            dispatch.queue_chunks(job, steps)
+    if len(steps) == 1:
+        log.info("deletion chunk delivered again: going on with %s", steps[0])
+        return steps[0]
     return None
 
 
@@ -128,9 +130,8 @@ def _stopping(ctx: Chunk) -> bool:
     return ctx.job.cancel_requested and cancellable(ctx.plan, ctx.job.current_phase)
 
 
-def _run(ctx: Chunk, *, deadline: float, carrier: list | None = None) -> tuple[Outcome, str | None]:
-    """The chunk's outcome, and the step to run on in this task, if any: with a `carrier` (the
-    message this task runs), a single step that follows is run on while the budget lasts."""
+def _run(ctx: Chunk, *, deadline: float, run_on: bool = False) -> tuple[Outcome, str | None]:
+    """The chunk's outcome, and the step to run on in this task, if any."""
     if _stopping(ctx):
         return _ended(ctx, recorder.cancel_step(ctx))
     if ctx.state.state != StepState.RUNNING or ctx.state.run != ctx.run:
@@ -147,19 +148,20 @@ def _run(ctx: Chunk, *, deadline: float, carrier: list | None = None) -> tuple[O
                 return Outcome.MORE, None
     except Cancelled:
         return _ended(ctx, recorder.cancel_step(ctx))
-    except Superseded:
+    except lifecycle.Superseded:
         raise
     except Exception as exc:
         return _handle_error(ctx, exc)
-    carrier = carrier if time.monotonic() < deadline else None
-    ended = recorder.finish_step(ctx, _seconds_since(ctx.state.started_at), carrier=carrier)
-    return _ended(ctx, ended, Outcome.NEXT)
+    ended = recorder.finish_step(ctx, _seconds_since(ctx.state.started_at))
+    return _ended(ctx, ended, Outcome.NEXT, run_on=run_on and time.monotonic() < deadline)
 
 
-def _ended(ctx: Chunk, ended: recorder.Ended, outcome: Outcome = Outcome.STOP) -> tuple[Outcome, str | None]:
+def _ended(
+    ctx: Chunk, ended: recorder.Ended, outcome: Outcome = Outcome.STOP, *, run_on: bool = False
+) -> tuple[Outcome, str | None]:
     """After a step ended: the one step that follows it, to run on, or what follows queued (its
     end, and the job's, are recorded and announced by the lifecycle)."""
-    if ended.carried:
+    if run_on and len(ended.queue) == 1:
         return outcome, ended.queue[0]
     if ended.queue:
         with transaction.atomic():

@@ -243,14 +243,33 @@ def _save(job: DeletionJob) -> None:
 # --- phases and admission ----------------------------------------------------------------------
 
 
-def enter_phase(job: DeletionJob, phase: Phase, steps: tuple[str, ...] | None = None) -> list[str]:
+def enter_phase(
+    job: DeletionJob, phase: Phase, steps: tuple[str, ...] | None = None, *, by: list | None = None
+) -> list[str]:
     """Make `phase` the job's current one and number a first chunk for each of `steps` (default:
-    all its steps); returns the steps whose chunks are to be queued."""
+    all its steps), by the message `by` if a chunk's task does it; returns the steps whose chunks
+    are to be queued."""
     job.current_phase = phase.name
     names = list(steps if steps is not None else phase.step_names)
     for name in names:
-        job.new_chunk(name, attempt=1)
+        job.new_chunk(name, by=by, attempt=1)
     return names
+
+
+def renumber(job_id, message: list) -> tuple[DeletionJob, list[str]]:
+    """The unfinished steps of the job's live run whose current chunk the task of `message`
+    numbered, numbered afresh for it: its redelivery goes on with them, and a message for the
+    old number that did go out is superseded, so that no chunk runs twice at once."""
+    with transaction.atomic():
+        job = _lock(job_id)
+        if job.status in TERMINAL_STATUSES or job.run != message[1]:
+            return job, []
+        steps = [name for name in job.steps if job.step(name).numbered_by == message and not job.step(name).is_over]
+        for name in steps:
+            job.new_chunk(name, by=message)
+        if steps:
+            _save(job)
+    return job, steps
 
 
 def admit(job_id) -> DeletionJob:

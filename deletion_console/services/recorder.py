@@ -33,7 +33,7 @@ def start_step(ctx: Chunk) -> DeletionJob:
 
 def continue_step(ctx: Chunk) -> DeletionJob:
     """The chunk's time is up: the next chunk of the same step is about to be queued."""
-    return lifecycle.record(ctx, lambda job: job.new_chunk(ctx.step))
+    return lifecycle.record(ctx, lambda job: job.new_chunk(ctx.step, by=ctx.message))
 
 
 @dataclass
@@ -42,24 +42,19 @@ class Ended:
 
     job: DeletionJob
     queue: list[str]
-    carried: bool = False  # the one step queued is run on by the message given as its carrier
 
     @property
     def job_over(self) -> bool:
         return self.job.status in TERMINAL_STATUSES
 
 
-def finish_step(ctx: Chunk, seconds: float, *, carrier: list | None = None) -> Ended:
-    """End the step well; with a `carrier` (the message running this task), a single step that
-    follows is marked as run on by it, in the same transaction, so that the broker's redelivery
-    of that message, should the worker die, finds its way to it."""
-
+def finish_step(ctx: Chunk, seconds: float) -> Ended:
     def event(job):
         # The last step's event is the job's: it records the total.
         counts = {"deleted": job.total_deleted} if job.status == JobStatus.SUCCEEDED else job.counts.get(ctx.step, {})
         return {"step": ctx.step, "attempt": ctx.attempt, "seconds": seconds, "counts": counts}
 
-    return _end_step(ctx, Action.FINISH_STEP, event, carrier=carrier, state=StepState.DONE, seconds=round(seconds, 3))
+    return _end_step(ctx, Action.FINISH_STEP, event, state=StepState.DONE, seconds=round(seconds, 3))
 
 
 def fail_step(ctx: Chunk, reason: str) -> Ended:
@@ -72,24 +67,22 @@ def cancel_step(ctx: Chunk) -> Ended:
     return _end_step(ctx, Action.CANCEL_STEP, event, state=StepState.CANCELLED)
 
 
-def _end_step(ctx: Chunk, action: Action, event, *, carrier: list | None = None, **fields) -> Ended:
+def _end_step(ctx: Chunk, action: Action, event, **fields) -> Ended:
     queue: list[str] = []
 
     def mutate(job):
         job.update_step(ctx.step, finished_at=timezone.now().isoformat(), **fields)
         if fields["state"] == StepState.DONE:
             outbox.record_step(job, ctx.step)
-        outcome, following = _after_step(job, ctx.plan, ctx.plan.phase_of(ctx.step))
+        outcome, following = _after_step(job, ctx.plan, ctx.plan.phase_of(ctx.step), by=ctx.message)
         queue.extend(following)
-        if carrier is not None and len(following) == 1:
-            job.update_step(following[0], carried_by=carrier)
         return outcome
 
     job = lifecycle.apply(ctx.job.pk, action, mutate=mutate, event=event, ctx=ctx)
-    return Ended(job, queue, carried=carrier is not None and len(queue) == 1)
+    return Ended(job, queue)
 
 
-def _after_step(job: DeletionJob, plan: Plan, phase: Phase) -> tuple[JobStatus, list[str]]:
+def _after_step(job: DeletionJob, plan: Plan, phase: Phase, *, by: list) -> tuple[JobStatus, list[str]]:
     """Once no step of the phase is left to end: the next phase, the job's success, or its end;
     returns the job's status then and the steps whose chunks to queue."""
     states = [job.step_state(name) for name in phase.step_names]
@@ -98,7 +91,7 @@ def _after_step(job: DeletionJob, plan: Plan, phase: Phase) -> tuple[JobStatus, 
     if all(state == StepState.DONE for state in states):
         following = plan.next_phase(phase)
         if following is not None:
-            return JobStatus.RUNNING, lifecycle.enter_phase(job, following)
+            return JobStatus.RUNNING, lifecycle.enter_phase(job, following, by=by)
         job.progress = 100.0
         return JobStatus.SUCCEEDED, []
     if StepState.FAILED in states:
