@@ -24,8 +24,9 @@ from datetime import datetime
 from django.conf import settings
 
 from deletion_console.engine.plan import UnknownKind, get_plan, kinds
-from deletion_console.models import DeletionJob, ServiceAccount
+from deletion_console.models import DeletionJob, ServiceAccount, TokenAction
 from deletion_console.permissions import can_request_deletion
+from deletion_console.selectors.service_accounts import token_may
 from deletion_console.services import jobs
 from deletion_console.services.errors import (
     ActiveJobExists,
@@ -148,11 +149,16 @@ def sending_account(sender: str | None) -> ServiceAccount:
 
 
 def _check_permitted(account: ServiceAccount, request: DeletionRequest) -> None:
-    # Per-kind limits on an account, when there are any, belong here too.
+    # A message asks what a token asks with POST: the account's permission, and its scope on the kind.
+    who = f"Service account {account.name} (broker user {account.broker_user!r})"
     if not can_request_deletion(account.user):
         raise SenderNotPermitted(
-            f"Service account {account.name} (broker user {account.broker_user!r}) may not request the "
-            f"deletion of a {request.kind}: it lacks the permission to request deletions."
+            f"{who} may not request the deletion of a {request.kind}: it lacks the permission to request deletions."
+        )
+    if not token_may(account, kind=request.kind, action=TokenAction.REQUEST):
+        raise SenderNotPermitted(
+            f"{who} may not request the deletion of a {request.kind}: its scopes do not include request on "
+            f"{request.kind} (set them on its admin page)."
         )
 
 

@@ -245,6 +245,14 @@ class TestSenders:
         with pytest.raises(SenderNotPermitted, match="lacks the permission to request deletions"):
             take(body())
 
+    def test_an_account_whose_scopes_lack_request_on_the_kind_is_refused(self):
+        with_broker_user(service_account("tenants-only", scopes={"tenant": ["read", "request"]})[0], SENDER)
+
+        with pytest.raises(SenderNotPermitted, match="scopes do not include request on campaign"):
+            take(body())
+
+        assert not DeletionJob.objects.exists()
+
     def test_the_sender_is_checked_before_the_body(self):
         # Nothing about the target, not even whether the body can be read, is told to a stranger.
         with pytest.raises(UnidentifiedSender):
