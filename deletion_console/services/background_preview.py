@@ -24,7 +24,7 @@ from deletion_console import dispatch
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import PreviewRequest
 from deletion_console.selectors.jobs import last_success_for
-from deletion_console.services.errors import BulkRefused, TargetNotFound
+from deletion_console.services.errors import BulkRefused, NoTargetFound, TargetNotFound
 from deletion_console.services.preview import Preview, identify, preview
 from deletion_console.stores import errors
 
@@ -64,7 +64,7 @@ def start_preview(
         else:
             missing.append(target_id)
     if not found:
-        raise BulkRefused(f"None of the {len(ids)} selected targets was found; they may have been deleted already.")
+        raise NoTargetFound(f"None of the {len(ids)} selected targets was found; they may have been deleted already.")
     _forget_old()
     counted = _count_within(kind, [t.target_id for t in found], inline_seconds)
     request = PreviewRequest.objects.create(
