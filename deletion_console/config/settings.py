@@ -223,7 +223,7 @@ DELETION_BATCH_MAX_RUNNING = env.int("DELETION_BATCH_MAX_RUNNING", default=3)
 
 # Previews (services.background_preview): a page waits this long for the counts, then shows
 # what it has and the workers count the rest, this many targets side by side; kept a day.
-DELETION_PREVIEW_INLINE_SECONDS = env.float("DELETION_PREVIEW_INLINE_SECONDS", default=0.5)
+DELETION_PREVIEW_INLINE_SECONDS = env.float("DELETION_PREVIEW_INLINE_SECONDS", default=0.3)
 DELETION_PREVIEW_LANES = env.int("DELETION_PREVIEW_LANES", default=2)
 DELETION_PREVIEW_KEEP_SECONDS = env.int("DELETION_PREVIEW_KEEP_SECONDS", default=86400)
 
