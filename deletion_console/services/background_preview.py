@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from deletion_console import dispatch
@@ -102,15 +102,20 @@ def _count_within(kind: str, target_ids: list[str], seconds: float) -> list[Prev
     over = threading.Event()
 
     def count_in_order():
-        for target_id in target_ids:
-            if over.is_set():
-                return
-            counted = preview(kind, target_id)
-            with lock:
-                # Finished after the page stopped waiting: the workers count this one again.
+        try:
+            for target_id in target_ids:
                 if over.is_set():
                     return
-                done.append(counted)
+                counted = preview(kind, target_id)
+                with lock:
+                    # Finished after the page stopped waiting: the workers count this one again.
+                    if over.is_set():
+                        return
+                    done.append(counted)
+        finally:
+            # A kind's target may be read from the console's database (an orphan clean-up reads
+            # its sweep): this thread outlives the request, so its connection must not.
+            connections.close_all()
 
     future = _inline.submit(count_in_order)
     try:

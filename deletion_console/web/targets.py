@@ -137,6 +137,9 @@ def confirm_deletion(request, plan, target_id, *, back: tuple[str, str]):
         return store_unavailable(request, exc, "targets/confirm.html", context)
     context.update(single_context(plan, target_of(plan, state), state))
     context.update(_page_context(context, form))
+    if context.get("shown") and not form.is_bound:
+        # The form's record of what it was shown, as the hidden field beside the counts sends it.
+        form.fields["shown"].initial = context["shown"]
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "targets/confirm.html", context, status=status)
 
