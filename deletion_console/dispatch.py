@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 RUN_CHUNK = "deletion_console.tasks.run_chunk"
 SWEEP_ORPHANS = "deletion_console.tasks.sweep_orphans"
+COUNT_PREVIEW = "deletion_console.tasks.count_preview_target"
 
 
 def queue_chunks(job: DeletionJob, steps: list[str], *, countdown: float = 0, on_unqueued=None) -> None:
@@ -53,3 +54,11 @@ def queue_sweep(sweep_id: int) -> None:
     """Once the current transaction commits, queue the orphan sweep recorded as `sweep_id`.
     A broker that refuses it raises: the person who asked is told, and the row stays unstarted."""
     transaction.on_commit(lambda: current_app.send_task(SWEEP_ORPHANS, kwargs={"sweep_id": sweep_id}))
+
+
+def queue_preview_count(preview_id: str, index: int) -> None:
+    """Once the current transaction commits, queue the count of a background preview's
+    `index`-th target. A broker that refuses it raises: the page that asked says so."""
+    transaction.on_commit(
+        lambda: current_app.send_task(COUNT_PREVIEW, kwargs={"preview_id": preview_id, "index": index})
+    )

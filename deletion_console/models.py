@@ -504,3 +504,35 @@ class OrphanSweep(models.Model):
             sum(sum(entities.values()) for entities in found.get("counts", {}).values())
             for found in self.findings.values()
         )
+
+
+class PreviewRequest(models.Model):
+    """A preview of one or many targets counted in the background (services.background_preview),
+    so that no page or API call waits on a big count: each target's counts are written here as a
+    worker finishes them, and the page and the API read them back."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=32)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # [{"id", "label", "exists"}] of the targets found, in the order they are shown and counted.
+    targets = models.JSONField(default=list)
+    # The ids asked for that no target (and no earlier deletion) answers to.
+    missing = models.JSONField(default=list, blank=True)
+    # {target id: the stored preview (services.preview.Preview.stored)}, as each is counted.
+    results = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="preview_request_created")]
+
+    def __str__(self):
+        return f"{self.kind} preview {self.pk} ({len(self.results)} of {len(self.targets)} counted)"
+
+    @property
+    def is_done(self) -> bool:
+        return self.finished_at is not None

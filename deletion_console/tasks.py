@@ -9,7 +9,16 @@ from celery.signals import task_postrun, task_prerun
 from deletion_console import logcontext
 from deletion_console.selectors.bulk import bulk_requests_with_queued_jobs
 from deletion_console.selectors.jobs import due_jobs, expired_approvals, stalled_jobs
-from deletion_console.services import announce, approvals, execution, jobs, lifecycle, orphans, schedule
+from deletion_console.services import (
+    announce,
+    approvals,
+    background_preview,
+    execution,
+    jobs,
+    lifecycle,
+    orphans,
+    schedule,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,3 +86,8 @@ def expire_unapproved_jobs():
 def sweep_orphans(sweep_id: int | None = None):
     # From beat without an id (the service records a scheduled sweep), or from "Sweep now" with its row's.
     orphans.run_sweep(sweep_id=sweep_id)
+
+
+@shared_task(name="deletion_console.tasks.count_preview_target")
+def count_preview_target(preview_id: str, index: int):
+    background_preview.count_target(preview_id=preview_id, index=index)

@@ -19,3 +19,11 @@ def pytest_configure(config):
             "Run them with `make test` (it starts that stack and sets STACK_INSTANCE=test).",
             returncode=2,
         )
+
+
+@pytest.fixture(autouse=True)
+def previews_counted_inline(settings):
+    """Pages that preview count inline in tests, however loaded the machine (the fast path: a
+    process's first count also looks for uncovered containers): the tests that read counts in
+    the HTML see them. The background path's own tests set it to 0."""
+    settings.DELETION_PREVIEW_INLINE_SECONDS = 10

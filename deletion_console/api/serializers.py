@@ -77,6 +77,62 @@ class PreviewSerializer(serializers.Serializer):
     )
 
 
+class PreviewRequestSerializer(serializers.Serializer):
+    """A preview of many targets of one kind, counted in the background."""
+
+    kind = serializers.ChoiceField(choices=[])
+    target_ids = serializers.ListField(
+        child=serializers.CharField(max_length=identifiers.MAX_LENGTH, validators=[_target_id]),
+        allow_empty=False,
+        help_text="The targets to count, each once; at most DELETION_BATCH_MAX_TARGETS.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds()
+
+
+class PreviewProgressSerializer(serializers.Serializer):
+    """How far a background preview is, and the previews counted so far."""
+
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=["counting", "done", "failed"],
+        help_text="`counting` until every target is counted; `failed` (with `error`) if a count could not be made.",
+    )
+    targets = serializers.IntegerField(help_text="How many targets are counted (those found).")
+    counted = serializers.IntegerField(help_text="How many of them are counted so far.")
+    progress = serializers.FloatField(help_text="Percent of the targets counted.")
+    missing = serializers.ListField(
+        child=serializers.CharField(), help_text="Ids asked for that no target answers to: not counted."
+    )
+    error = serializers.CharField(allow_blank=True)
+    previews = PreviewSerializer(
+        many=True,
+        help_text="The targets counted so far, in the order asked, each with its `preview_token`; all of "
+        "them once `status` is `done`.",
+    )
+    status_url = serializers.CharField()
+
+
+def preview_progress_data(state) -> dict:
+    """`state`: a selectors.previews.PreviewState."""
+    request = state.request
+    return {
+        "id": str(request.pk),
+        "kind": request.kind,
+        "status": state.status,
+        "targets": state.targets,
+        "counted": state.counted,
+        "progress": round(100.0 * state.counted / state.targets, 1) if state.targets else 100.0,
+        "missing": list(request.missing),
+        "error": request.error,
+        "previews": [preview_data(p) for p in state.previews],
+        "status_url": reverse("api:preview-detail", args=[request.pk]),
+    }
+
+
 class StepResultSerializer(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()

@@ -26,11 +26,19 @@ class ServiceTokenRequestThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view):
         if request.method not in self.methods or not isinstance(request.auth, ServiceAccount):
             return None
+        if _route(request) in BACKGROUND_PREVIEW_ROUTES:
+            return None  # a preview, throttled as one (PreviewThrottle)
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
 
 # The routes whose GET counts every entity of a target in every store (the API's previews).
 PREVIEW_ROUTES = {"api:target-preview", "api:campaign-preview", "api:v1-tenant-preview"}
+# ...and whose POST has the workers count many targets.
+BACKGROUND_PREVIEW_ROUTES = {"api:previews"}
+
+
+def _route(request) -> str | None:
+    return getattr(request.resolver_match, "view_name", None)
 
 
 class PreviewThrottle(SimpleRateThrottle):
@@ -49,9 +57,11 @@ class PreviewThrottle(SimpleRateThrottle):
         return settings.API_PREVIEW_RATE
 
     def get_cache_key(self, request, view):
-        if request.method != "GET":
-            return None
-        if view is not None and getattr(request.resolver_match, "view_name", None) not in PREVIEW_ROUTES:
+        if view is not None:
+            routes = {"GET": PREVIEW_ROUTES, "POST": BACKGROUND_PREVIEW_ROUTES}.get(request.method, set())
+            if _route(request) not in routes:
+                return None
+        elif request.method != "GET":
             return None
         if isinstance(getattr(request, "auth", None), ServiceAccount):
             ident = f"token-{request.auth.pk}"

@@ -19,6 +19,8 @@ urlpatterns = [
         {"kind": "campaign"},
         name="campaign-preview",
     ),
+    path("previews/", views.PreviewsView.as_view(), name="previews"),
+    path("previews/<uuid:preview_id>/", views.PreviewDetailView.as_view(), name="preview-detail"),
     path("deletions/", views.DeletionsView.as_view(), name="deletions"),
     path("deletions/<uuid:job_id>/", views.DeletionDetailView.as_view(), name="deletion-detail"),
     path("batches/<uuid:batch_id>/", views.BatchDetailView.as_view(), name="batch-detail"),

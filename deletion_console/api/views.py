@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from deletion_console.api import serializers as s
 from deletion_console.engine.plan import UnknownKind, get_plan
-from deletion_console.models import BulkRequest, DeletionJob, ServiceAccount, TokenAction
+from deletion_console.models import BulkRequest, DeletionJob, PreviewRequest, ServiceAccount, TokenAction
 from deletion_console.permissions import CanRequestDeletion, TokenScope
 from deletion_console.selectors.bulk import (
     bulk_snapshot,
@@ -27,8 +27,15 @@ from deletion_console.selectors.bulk import (
     user_can_view_bulk_request,
 )
 from deletion_console.selectors.jobs import get_job, job_snapshot, kind_of_job, user_can_view_job
+from deletion_console.selectors.previews import (
+    get_preview_request,
+    kind_of_preview,
+    preview_state,
+    user_can_view_preview,
+)
 from deletion_console.services import bulk
 from deletion_console.services import jobs as job_services
+from deletion_console.services.background_preview import start_preview
 from deletion_console.services.idempotency import request_deletion_once
 from deletion_console.services.preview import Preview, preview
 
@@ -197,6 +204,74 @@ class TargetPreviewView(ApiView):
     )
     def get(self, request, target_id, kind):
         return Response(s.preview_data(_found_preview(kind, target_id)))
+
+
+@extend_schema(tags=["deletions"])
+class PreviewsView(ApiView):
+    permission_classes = DELETERS
+    token_action = TokenAction.PREVIEW
+
+    def scope_kinds(self, request) -> list[str]:
+        kind = request.data.get("kind") if isinstance(request.data, dict) else None
+        return _known([kind]) if isinstance(kind, str) else []
+
+    @extend_schema(
+        summary="Preview many targets, counted in the background",
+        description="Records a preview of up to DELETION_BATCH_MAX_TARGETS targets of one kind and answers "
+        "at once (202): the workers count them, target by target, with the same plan items that delete "
+        "them. Follow `Location` (GET) for the progress and the counts; each target's counts come with "
+        "its `preview_token`, which confirms a deletion as the single preview's does (valid an hour).",
+        request=s.PreviewRequestSerializer,
+        responses={
+            202: OpenApiResponse(s.PreviewProgressSerializer, description="Recorded; counting."),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Invalid request: {field: [message]}, or {detail} for too many targets.",
+            ),
+            401: E401,
+            403: E403,
+            404: OpenApiResponse(s.ErrorSerializer, description="None of the targets was found."),
+            429: E429_PREVIEW,
+        },
+    )
+    def post(self, request):
+        serializer = s.PreviewRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        started = start_preview(kind=data["kind"], target_ids=data["target_ids"], user=request.user)
+        location = reverse("api:preview-detail", args=[started.pk])
+        body = s.preview_progress_data(preview_state(started))
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+
+@extend_schema(tags=["deletions"])
+class PreviewDetailView(ApiView):
+    """A background preview is its requester's alone: its tokens confirm deletions."""
+
+    permission_classes = DELETERS
+    token_action = TokenAction.PREVIEW
+    hides_unscoped = True
+    not_found_message = "No such preview."
+
+    def scope_kinds(self, request) -> list[str]:
+        kind = kind_of_preview(self.kwargs["preview_id"])
+        return [kind] if kind else []
+
+    @extend_schema(
+        summary="A background preview: its progress, then its counts",
+        description="`status` is `counting` until every target is counted (`counted` of `targets`), then "
+        "`done`, with every target's preview and `preview_token`; `failed`, with `error`, if a store could "
+        "not be read (ask again with a new POST). Poll about once a second.",
+        responses={200: s.PreviewProgressSerializer, 401: E401, 403: E403, 404: E404},
+    )
+    def get(self, request, preview_id):
+        try:
+            found = get_preview_request(preview_id)
+        except PreviewRequest.DoesNotExist:
+            raise NotFound("No such preview.") from None
+        if not user_can_view_preview(request.user, found):
+            raise NotFound("No such preview.")
+        return Response(s.preview_progress_data(preview_state(found)))
 
 
 def submit_bulk(request, items: list) -> BulkRequest:

@@ -221,6 +221,12 @@ if DELETION_REQUESTS_TRUST_UNPROVEN_SENDER and not DEBUG:
 DELETION_BATCH_MAX_TARGETS = env.int("DELETION_BATCH_MAX_TARGETS", default=200)
 DELETION_BATCH_MAX_RUNNING = env.int("DELETION_BATCH_MAX_RUNNING", default=3)
 
+# Previews (services.background_preview): a page waits this long for the counts, then shows
+# what it has and the workers count the rest, this many targets side by side; kept a day.
+DELETION_PREVIEW_INLINE_SECONDS = env.float("DELETION_PREVIEW_INLINE_SECONDS", default=0.3)
+DELETION_PREVIEW_LANES = env.int("DELETION_PREVIEW_LANES", default=2)
+DELETION_PREVIEW_KEEP_SECONDS = env.int("DELETION_PREVIEW_KEEP_SECONDS", default=86400)
+
 # An open progress socket asks again whether its user may still see the job before forwarding an
 # update, at most this often; once they may not, it is closed (code 4403).
 WS_PERMISSION_CACHE_SECONDS = env.float("WS_PERMISSION_CACHE_SECONDS", default=5.0)

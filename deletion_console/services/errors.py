@@ -143,6 +143,12 @@ class BulkRefused(DeletionRefused):
         return {"detail": str(self), "problems": self.problems}
 
 
+class NoTargetFound(BulkRefused):
+    """None of the targets a preview names exists (nor was deleted by an earlier job)."""
+
+    http_status = HTTPStatus.NOT_FOUND
+
+
 class MalformedRequest(DeletionRefused):
     """The message is not a request the console can read (services.intake)."""
 

@@ -1,6 +1,7 @@
 """Bulk deletion pages: the combined preview and confirmation of many targets of one kind, and
 the bulk request's page that follows them all. Thin: reads through selectors and
-services.bulk's preview, the write through services.bulk."""
+the page's preview (web.previews, counted in the background when it is not quick), the write
+through services.bulk."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,11 +17,10 @@ from deletion_console.permissions import can_request_deletion, deletion_permissi
 from deletion_console.selectors.bulk import bulk_snapshot, get_bulk_request, user_can_view_bulk_request
 from deletion_console.selectors.targets import matching_ids
 from deletion_console.services import bulk
-from deletion_console.services.confirmation import sign_preview
 from deletion_console.services.errors import BulkRefused
 from deletion_console.stores import errors
 from deletion_console.web.forms import BulkConfirmForm
-from deletion_console.web.presenters import grouped, store_totals
+from deletion_console.web.previews import bulk_context, start
 from deletion_console.web.targets import plan_for_page, store_unavailable
 
 TEMPLATE = "targets/bulk_confirm.html"
@@ -55,7 +55,7 @@ def bulk_delete(request, section):
             return render(request, TEMPLATE, context, status=400)
     # Shown anew after a refusal too: with the counts as they are now, signed again.
     try:
-        combined = bulk.preview_bulk(kind=plan.kind, target_ids=ids)
+        state = start(request, plan, ids, single=False)
     except BulkRefused as exc:
         context["refusal"] = str(exc)
         return render(request, TEMPLATE, context, status=400)
@@ -63,7 +63,8 @@ def bulk_delete(request, section):
         if not errors.is_transient(exc):
             raise
         return store_unavailable(request, exc, TEMPLATE, context)
-    context.update(_preview_context(plan, combined, form or BulkConfirmForm(count=len(combined.previews))))
+    context.update(bulk_context(plan, state))
+    context["form"] = form or BulkConfirmForm(count=state.targets)
     return render(request, TEMPLATE, context, status=400 if form is not None else 200)
 
 
@@ -72,23 +73,6 @@ def _selected_ids(request, plan) -> tuple[list[str], int]:
     if request.GET.get("all"):
         return matching_ids(listing_page(plan), query=request.GET.get("q", "").strip(), limit=bulk.max_targets())
     return [identifiers.check(target_id) for target_id in request.GET.getlist("ids")], 0
-
-
-def _preview_context(plan, combined, form) -> dict:
-    # Each target's counts are signed as shown: the bulk request starts only against what was seen.
-    steps = [(step.name, step.label) for step in plan.deletion_steps]
-    rows = [
-        {"preview": p, "shown": sign_preview(p), "step_values": [p.step_totals().get(name, 0) for name, _ in steps]}
-        for p in combined.previews
-    ]
-    return {
-        "combined": combined,
-        "rows": rows,
-        "steps": steps,
-        "groups": grouped(plan.kind, combined.counts),
-        "store_totals": store_totals(plan.kind, combined.counts),
-        "form": form,
-    }
 
 
 @login_required

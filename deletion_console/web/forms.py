@@ -1,8 +1,5 @@
 from django import forms
 
-from deletion_console.services.confirmation import sign_preview
-from deletion_console.services.preview import Preview
-
 
 class TargetSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, strip=True, label="Search by name or id")
@@ -11,8 +8,9 @@ class TargetSearchForm(forms.Form):
 
 
 class ConfirmDeletionForm(forms.Form):
-    """What the person typed, and the signed preview they were shown. Whether that lets the
-    deletion start is the service's decision (services.jobs.check_request), not the form's."""
+    """What the person typed, and the signed preview they were shown (rendered beside the counts
+    it signs, web.previews). Whether that lets the deletion start is the service's decision
+    (services.jobs.check_request), not the form's."""
 
     confirm_name = forms.CharField(
         max_length=255,
@@ -21,16 +19,9 @@ class ConfirmDeletionForm(forms.Form):
     )
     shown = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, preview: Preview, **kwargs):
+    def __init__(self, *args, noun: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["confirm_name"].label = f"Type the {preview.noun}'s name to confirm"
-        self.fields["shown"].initial = sign_preview(preview)
-
-    def show_again(self, preview: Preview, message: str) -> None:
-        """The page comes back with the current counts, and a signature of those."""
-        self.data = self.data.copy()
-        self.data["shown"] = sign_preview(preview)
-        self.add_error(None, message)
+        self.fields["confirm_name"].label = f"Type the {noun}'s name to confirm"
 
 
 class BulkConfirmForm(forms.Form):

@@ -2,7 +2,7 @@
 
 One view each, for every kind: what differs (the noun, where the list comes from, its columns,
 how the preview groups) is read from the kind's plan. Thin: reads through the plan's list
-selector and services.preview, the write through services.jobs.
+selector and the page's preview (web.previews), the write through services.jobs.
 """
 
 import math
@@ -18,7 +18,6 @@ from deletion_console.engine.plan import UnknownKind, listing_page, plan_for_sec
 from deletion_console.permissions import can_request_deletion, deletion_permission_required
 from deletion_console.selectors.jobs import active_job_for
 from deletion_console.services import jobs as job_services
-from deletion_console.services import safeguards
 from deletion_console.services.errors import (
     ActiveJobExists,
     DeletionRefused,
@@ -26,10 +25,10 @@ from deletion_console.services.errors import (
     PreviewChanged,
     TargetNotFound,
 )
-from deletion_console.services.preview import preview
 from deletion_console.stores import errors
 from deletion_console.web.forms import ConfirmDeletionForm, TargetSearchForm
-from deletion_console.web.presenters import grouped, progress_url, store_sentence, store_totals
+from deletion_console.web.presenters import progress_url
+from deletion_console.web.previews import single_context, start, target_of
 
 
 def plan_for_page(section: str):
@@ -87,7 +86,11 @@ def target_delete(request, section, target_id):
 
 def confirm_deletion(request, plan, target_id, *, back: tuple[str, str]):
     """The confirm page of any kind's target, and its POST: `back` is the (url, title) of the
-    page it was reached from (a kind's list, the Orphans page)."""
+    page it was reached from (a kind's list, the Orphans page).
+
+    The page never waits on a big count (web.previews): it shows what is counted within
+    DELETION_PREVIEW_INLINE_SECONDS and the browser fills in the rest as the workers count it.
+    """
     running = active_job_for(plan.kind, target_id)
     if running is not None:
         return _redirect_to_running(request, running)
@@ -95,19 +98,13 @@ def confirm_deletion(request, plan, target_id, *, back: tuple[str, str]):
         allowed, wait = allow_page_preview(request)
         if not allowed:
             return _too_many_previews(request, wait)
-    try:
-        current = preview(plan.kind, target_id)
-    except Exception as exc:
-        if not errors.is_transient(exc):
-            raise
-        context = {"plan": plan, "target_id": target_id, "back_url": back[0], "back_title": back[1]}
-        return store_unavailable(request, exc, "targets/confirm.html", context)
-    form = ConfirmDeletionForm(request.POST or None, preview=current)
+    context = {"plan": plan, "target_id": target_id, "back_url": back[0], "back_title": back[1]}
+    form = ConfirmDeletionForm(request.POST or None, noun=plan.noun)
     if request.method == "POST" and form.is_valid():
         confirmation = job_services.Confirmation(form.cleaned_data["confirm_name"], form.cleaned_data["shown"] or "")
         try:
             job = job_services.request_deletion(
-                kind=plan.kind, target_id=current.target_id, confirmation=confirmation, user=request.user
+                kind=plan.kind, target_id=target_id, confirmation=confirmation, user=request.user
             )
         except ActiveJobExists as exc:
             return _redirect_to_running(request, exc.job)
@@ -116,36 +113,36 @@ def confirm_deletion(request, plan, target_id, *, back: tuple[str, str]):
         except NameMismatch as exc:
             form.add_error("confirm_name", str(exc))
         except PreviewChanged as exc:
-            current = exc.current
-            form.show_again(current, str(exc))
+            # Counted just now by the check itself: shown at once, with a signature of these counts.
+            form.add_error(None, str(exc))
+            context.update(single_context(plan, exc.current, None, current=exc.current))
+            context.update(_page_context(context, form))
+            return render(request, "targets/confirm.html", context, status=400)
         except DeletionRefused as exc:
             form.add_error(None, str(exc))
+        except Exception as exc:
+            if not errors.is_transient(exc):
+                raise
+            return store_unavailable(request, exc, "targets/confirm.html", context)
         else:
-            messages.success(request, f"Deletion of “{current.label}” requested.")
+            messages.success(request, f"Deletion of “{job.target_label or job.target_id}” requested.")
             return redirect(progress_url(job))
-    elif not current.exists and request.method != "POST":
-        # A target that is gone is shown only if the service would take a request for it (an
-        # earlier job deleted it, and a second run removes whatever is left).
-        try:
-            job_services.check_request(
-                kind=plan.kind, target_id=target_id, confirmation=job_services.Confirmation(current.label)
-            )
-        except TargetNotFound as exc:
-            raise Http404(str(exc)) from None
+    try:
+        state = start(request, plan, [target_id], single=True)
+    except TargetNotFound as exc:
+        raise Http404(str(exc)) from None
+    except Exception as exc:
+        if not errors.is_transient(exc):
+            raise
+        return store_unavailable(request, exc, "targets/confirm.html", context)
+    context.update(single_context(plan, target_of(plan, state), state))
+    context.update(_page_context(context, form))
+    if context.get("shown") and not form.is_bound:
+        # The form's record of what it was shown, as the hidden field beside the counts sends it.
+        form.fields["shown"].initial = context["shown"]
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "targets/confirm.html", _confirm_context(plan, current, form, back), status=status)
+    return render(request, "targets/confirm.html", context, status=status)
 
 
-def _confirm_context(plan, current, form, back: tuple[str, str]) -> dict:
-    return {
-        "back_url": back[0],
-        "back_title": back[1],
-        "plan": plan,
-        "preview": current,
-        "groups": grouped(plan.kind, current.counts),
-        "store_totals": store_totals(plan.kind, current.counts),
-        "stores_sentence": store_sentence(plan),
-        "form": form,
-        "target_id": current.target_id,
-        "safeguards": safeguards.for_request(plan.kind, current.total),
-    }
+def _page_context(context: dict, form) -> dict:
+    return {"form": form, "target_id": context["target"].target_id}
