@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 RUN_CHUNK = "deletion_console.tasks.run_chunk"
 SWEEP_ORPHANS = "deletion_console.tasks.sweep_orphans"
 COUNT_PREVIEW = "deletion_console.tasks.count_preview_target"
+# The remote-control command each worker answers with the id of its process ("node#boot").
+WORKER_ID_COMMAND = "deletion_worker_id"
+# Long enough for a busy worker's main process to answer over the broker; the watchdog waits
+# this long only when one of the workers it asks is indeed gone.
+WORKER_ANSWER_SECONDS = 1.0
 
 
 def queue_chunks(job: DeletionJob, steps: list[str], *, countdown: float = 0, on_unqueued=None) -> None:
@@ -62,3 +67,19 @@ def queue_preview_count(preview_id: str, index: int) -> None:
     transaction.on_commit(
         lambda: current_app.send_task(COUNT_PREVIEW, kwargs={"preview_id": preview_id, "index": index})
     )
+
+
+def answering_workers(workers: set[str]) -> set[str]:
+    """Which of `workers` ("node#boot") still run: the node answers, as the same process. A
+    worker restarted under the same name answers with a new boot, so its old chunks count as
+    lost. If the broker cannot be reached, they are all presumed alive: nothing could be
+    queued again anyway."""
+    nodes = sorted({worker.split("#")[0] for worker in workers})
+    try:
+        replies = current_app.control.broadcast(
+            WORKER_ID_COMMAND, destination=nodes, reply=True, timeout=WORKER_ANSWER_SECONDS, limit=len(nodes)
+        )
+    except OperationalError as exc:
+        log.warning("Could not ask workers %s whether they run: %s", nodes, exc)
+        return set(workers)
+    return {answer.get("worker") for reply in replies or [] for answer in reply.values() if isinstance(answer, dict)}

@@ -73,6 +73,10 @@ class StepRecord:
     # queued it. Should that task die before its message for the chunk went out (or with no
     # message at all, run on), the broker's redelivery of its own message goes on with it.
     numbered_by: list | None = None
+    # The worker running the current chunk ("node#boot"), and when it last wrote, so that the
+    # watchdog can tell a chunk whose worker died from one still waiting in the queue.
+    worker: str | None = None
+    beat_at: str | None = None
 
     @classmethod
     def from_json(cls, data: dict | None) -> "StepRecord":
@@ -234,7 +238,7 @@ class DeletionJob(models.Model):
         """Give the step a fresh chunk number: the one message that may run it next; `by`, the
         message whose task numbers it."""
         self.chunk += 1
-        self.update_step(name, chunk=self.chunk, numbered_by=by, **fields)
+        self.update_step(name, chunk=self.chunk, numbered_by=by, worker=None, **fields)
 
     def add_warning(self, warning: str | None) -> None:
         if warning and warning not in self.warnings:

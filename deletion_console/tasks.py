@@ -2,13 +2,15 @@
 
 import logging
 import time
+import uuid
 
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun
+from celery.worker.control import inspect_command
 
-from deletion_console import logcontext
+from deletion_console import dispatch, logcontext
 from deletion_console.selectors.bulk import bulk_requests_with_queued_jobs
-from deletion_console.selectors.jobs import due_jobs, expired_approvals, stalled_jobs
+from deletion_console.selectors.jobs import due_jobs, expired_approvals
 from deletion_console.services import (
     announce,
     approvals,
@@ -22,14 +24,24 @@ from deletion_console.services import (
 
 log = logging.getLogger(__name__)
 
+# One per worker process tree: set when the worker's main process imports this module, and
+# inherited by the pool processes it forks. A restarted worker has a new one.
+BOOT = uuid.uuid4().hex[:12]
 
-@shared_task(name="deletion_console.tasks.run_chunk")
-def run_chunk(job_id: str, step: str, run: int, chunk: int):
+
+@inspect_command(name=dispatch.WORKER_ID_COMMAND)
+def worker_id(state):
+    return {"worker": f"{state.consumer.hostname}#{BOOT}"}
+
+
+@shared_task(name="deletion_console.tasks.run_chunk", bind=True)
+def run_chunk(self, job_id: str, step: str, run: int, chunk: int):
     # The job's fields are bound on every line from here on (see _bind_chunk below); the
     # engine adds kind, target_id and attempt once it has read the job (logcontext.bind_job).
     started = time.monotonic()
     log.info("deletion chunk started")
-    outcome = execution.run_chunk(job_id=job_id, step=step, run=run, chunk=chunk)
+    worker = f"{self.request.hostname}#{BOOT}"
+    outcome = execution.run_chunk(job_id=job_id, step=step, run=run, chunk=chunk, worker=worker)
     seconds = round(time.monotonic() - started, 3)
     log.info("deletion chunk ended: %s", outcome.value, extra={"outcome": outcome.value, "seconds": seconds})
 
@@ -56,10 +68,7 @@ def _unbind_chunk(task_id=None, **_):
 
 @shared_task(name="deletion_console.tasks.requeue_stalled_jobs")
 def requeue_stalled_jobs():
-    for job in stalled_jobs():
-        with logcontext.bound(job_id=job.pk, kind=job.kind, target_id=job.target_id, step=job.current_phase):
-            log.warning("requeueing stalled deletion job")
-            jobs.requeue(job, reason="heartbeat stale: the worker running this job is presumed gone")
+    jobs.requeue_lost()
 
 
 @shared_task(name="deletion_console.tasks.publish_events")

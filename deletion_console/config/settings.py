@@ -161,7 +161,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_DEFAULT_QUEUE = "deletions"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-DELETION_WATCHDOG_INTERVAL_SECONDS = env.float("DELETION_WATCHDOG_INTERVAL_SECONDS", default=30.0)
+# How often the watchdog looks for chunks whose worker died (selectors.jobs.lost_reason): with
+# DELETION_CLAIM_SILENT_SECONDS, the bound on how long a crash leaves a job standing.
+DELETION_WATCHDOG_INTERVAL_SECONDS = env.float("DELETION_WATCHDOG_INTERVAL_SECONDS", default=5.0)
 # A round that waited in the queue past the next one is stale: do not let rounds pile up.
 _EVERY_ROUND = {
     "schedule": DELETION_WATCHDOG_INTERVAL_SECONDS,
@@ -264,7 +266,12 @@ DELETION_COLLECT_BATCH = env.int("DELETION_COLLECT_BATCH", default=10_000)
 DELETION_MONGODB_STATEMENT_MAX = env.int("DELETION_MONGODB_STATEMENT_MAX", default=60_000)
 # At most this many progress messages a second per job (step changes and the end always go).
 DELETION_PROGRESS_PER_SECOND = env.float("DELETION_PROGRESS_PER_SECOND", default=10.0)
-# A running job whose worker has not reported for this long is presumed crashed and re-enqueued.
+# A chunk whose worker has not written for this long is checked on: if its worker process no
+# longer answers, the chunk is queued again. A live chunk writes at every batch, and a batch is
+# a few seconds at most (a MongoDB batch of 20,000 keys on FerretDB takes about 5 s).
+DELETION_CLAIM_SILENT_SECONDS = env.float("DELETION_CLAIM_SILENT_SECONDS", default=6.0)
+# A running job nobody has reported on for this long is queued again even though no dead worker
+# is to blame: its next chunk's message was lost, or a worker hangs while still answering.
 DELETION_HEARTBEAT_STALE_SECONDS = env.int("DELETION_HEARTBEAT_STALE_SECONDS", default=120)
 # Transient store errors: retried this many times, waiting 1 s, 2 s, 4 s ... between attempts.
 DELETION_MAX_RETRIES = env.int("DELETION_MAX_RETRIES", default=3)

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from deletion_console.engine.plan import UnknownKind, get_plan
 from deletion_console.models import ACTIVE_STATUSES, DeletionJob, JobStatus, StepState
@@ -65,6 +66,42 @@ def stalled_jobs() -> QuerySet[DeletionJob]:
     Held jobs (scheduled, awaiting approval) have no worker to go quiet.
     """
     return DeletionJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale_before())
+
+
+def silent_workers(job: DeletionJob, *, now) -> dict[str, str]:
+    """The workers ("node#boot") holding an unfinished step of the job's current phase that have
+    not written for DELETION_CLAIM_SILENT_SECONDS (a live chunk writes at every batch), by step."""
+    try:
+        steps = get_plan(job.kind).phase(job.current_phase).step_names
+    except (UnknownKind, StopIteration):
+        return {}
+    silent = {}
+    for name in steps:
+        record = job.step(name)
+        if record.is_over or not record.worker or not record.beat_at:
+            continue
+        if (now - parse_datetime(record.beat_at)).total_seconds() >= settings.DELETION_CLAIM_SILENT_SECONDS:
+            silent[name] = record.worker
+    return silent
+
+
+def lost_reason(job: DeletionJob, *, now, alive: set[str]) -> str | None:
+    """Why the running job's work is presumed lost, given the workers known to be `alive`, or
+    None: a chunk's worker that no longer answers (it died, or restarted as a new process); or,
+    for a chunk still waiting in the queue, no report at all for DELETION_HEARTBEAT_STALE_SECONDS
+    (its message was lost: the broker restarted without it, or it could not be sent)."""
+    if job.status != JobStatus.RUNNING:
+        return None
+    for step, worker in silent_workers(job, now=now).items():
+        if worker not in alive:
+            return f"its worker {worker.split('#')[0]} stopped answering while running {step}"
+    if job.heartbeat_at and job.heartbeat_at < now - timedelta(seconds=settings.DELETION_HEARTBEAT_STALE_SECONDS):
+        return "heartbeat stale: no worker has reported on this job for too long"
+    return None
+
+
+def running_jobs() -> QuerySet[DeletionJob]:
+    return DeletionJob.objects.filter(status=JobStatus.RUNNING)
 
 
 def jobs_needing_attention() -> QuerySet[DeletionJob]:

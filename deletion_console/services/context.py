@@ -16,6 +16,8 @@ class Chunk:
     attempt: int
     # The message [step, run, chunk] this task was sent for, when it ran on from that one.
     by: list | None = None
+    # The worker running it ("node#boot"): recorded on the step with each write (see lifecycle).
+    worker: str = ""
 
     @property
     def message(self) -> list:

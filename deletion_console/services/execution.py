@@ -67,10 +67,11 @@ def cancellable(plan, phase_name: str) -> bool:
 RUN_ON_SHARE = 0.5
 
 
-def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True) -> Outcome:
+def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True, worker: str = "") -> Outcome:
     """Run one chunk of a step; if the step ends well within the chunk's budget and one step
     follows, run that one's first chunk here too, fenced and recorded exactly as a queued one
-    would be (side-by-side steps are still queued, to run on several workers)."""
+    would be (side-by-side steps are still queued, to run on several workers). `worker` names
+    the worker process running it, for the watchdog (see selectors.jobs.lost_reason)."""
     started = time.monotonic()
     deadline = started + settings.DELETION_CHUNK_SECONDS
     run_on_until = started + settings.DELETION_CHUNK_SECONDS * RUN_ON_SHARE if run_on else started
@@ -78,7 +79,16 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True) -
     while True:
         job = DeletionJob.objects.get(pk=job_id)
         attempt = job.step(step).attempt
-        ctx = Chunk(job=job, plan=get_plan(job.kind), step=step, run=run, chunk=chunk, attempt=attempt, by=message)
+        ctx = Chunk(
+            job=job,
+            plan=get_plan(job.kind),
+            step=step,
+            run=run,
+            chunk=chunk,
+            attempt=attempt,
+            by=message,
+            worker=worker,
+        )
         if not ctx.is_current(job):
             # Superseded by a newer run or chunk, over, or a message delivered again. If the task
             # it was delivered to died after numbering what came next, that goes on here.
@@ -136,6 +146,8 @@ def _run(ctx: Chunk, *, deadline: float, run_on: bool = False) -> tuple[Outcome,
         return _ended(ctx, recorder.cancel_step(ctx))
     if ctx.state.state != StepState.RUNNING or ctx.state.run != ctx.run:
         recorder.start_step(ctx)
+    elif ctx.worker:
+        recorder.claim(ctx)
     unit = UNITS.get(ctx.step, delete_step)
     try:
         while not unit(ctx):

@@ -4,14 +4,23 @@
 the command line and the admin all ask it, so none of them can allow what another refuses.
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from deletion_console import dispatch
+from deletion_console import dispatch, logcontext
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, StepState
-from deletion_console.selectors.jobs import active_job_for, get_job, last_success_for, stale_before
+from deletion_console.selectors.jobs import (
+    active_job_for,
+    get_job,
+    last_success_for,
+    lost_reason,
+    running_jobs,
+    silent_workers,
+)
 from deletion_console.selectors.service_accounts import is_service_account
 from deletion_console.services import lifecycle, outcomes, resumption, safeguards, users
 from deletion_console.services.confirmation import (
@@ -33,6 +42,8 @@ from deletion_console.services.errors import (
 from deletion_console.services.execution import cancellable
 from deletion_console.services.lifecycle import Action
 from deletion_console.services.preview import Preview, preview
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -273,13 +284,29 @@ def resume(job_id, user=None) -> DeletionJob:
         raise ActiveJobExists(active_job_for(job.kind, job.target_id)) from None
 
 
-def requeue(job: DeletionJob, reason: str) -> None:
-    """Start a new run of an active job's unfinished steps (the watchdog's recovery)."""
+def requeue_lost() -> None:
+    """The watchdog's round: start a new run of every running job whose work is presumed lost
+    (selectors.jobs.lost_reason), asking the workers holding silent chunks whether they live."""
+    now = timezone.now()
+    running = list(running_jobs())
+    holders = {worker for job in running for worker in silent_workers(job, now=now).values()}
+    alive = dispatch.answering_workers(holders) if holders else set()
+    for job in running:
+        reason = lost_reason(job, now=now, alive=alive)
+        if reason:
+            with logcontext.bound(job_id=job.pk, kind=job.kind, target_id=job.target_id, step=job.current_phase):
+                log.warning("requeueing deletion job: %s", reason)
+                requeue(job, reason, alive=alive)
+
+
+def requeue(job: DeletionJob, reason: str, *, alive: frozenset | set = frozenset()) -> None:
+    """Start a new run of an active job's unfinished steps (the watchdog's recovery); a
+    chunk of the old run that is in fact still going stands down at its next write."""
     steps: list[str] = []
 
     def guard(locked):
         # Checked again under the lock: the worker may have reported since.
-        if locked.heartbeat_at and locked.heartbeat_at >= stale_before():
+        if lost_reason(locked, now=timezone.now(), alive=alive) is None:
             raise JobStateError(f"Job {locked.pk} has reported since it was found stalled.", locked)
 
     def new_run(locked):

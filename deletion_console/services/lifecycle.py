@@ -174,6 +174,7 @@ def apply(job, action: Action, *, event=None, mutate=None, guard=None, ctx: Chun
         if new:
             # A new job is at its plan's first phase; its chunks are numbered when it starts.
             enter_phase(locked, get_plan(locked.kind).phases[0], ())
+        _claim(locked, ctx)
         outcome = (mutate(locked) if mutate is not None else None) or allowed[0]
         if outcome not in allowed:
             raise ValueError(f"{action} cannot lead a {before} job to {outcome}")
@@ -208,6 +209,8 @@ def record(ctx: Chunk, mutate, *, event=None, if_superseded=None, force: bool = 
         if superseded and if_superseded is None:
             raise Superseded()
         status = job.status
+        if not superseded:
+            _claim(job, ctx)
         (if_superseded if superseded else mutate)(job)
         if job.status != status:
             raise ValueError("a record changes no status: take a transition (lifecycle.apply)")
@@ -219,6 +222,13 @@ def record(ctx: Chunk, mutate, *, event=None, if_superseded=None, force: bool = 
     if superseded:
         raise Superseded()
     return job
+
+
+def _claim(job: DeletionJob, ctx: Chunk | None) -> None:
+    # Before the change itself: a change that numbers the step's next chunk clears the claim,
+    # as that chunk waits in the queue for whichever worker takes it.
+    if ctx is not None and ctx.worker:
+        job.update_step(ctx.step, worker=ctx.worker, beat_at=timezone.now().isoformat())
 
 
 def _lock(job_id) -> DeletionJob:

@@ -31,6 +31,11 @@ def start_step(ctx: Chunk) -> DeletionJob:
     return lifecycle.apply(ctx.job.pk, Action.START_STEP, mutate=mutate, event=event, ctx=ctx)
 
 
+def claim(ctx: Chunk) -> DeletionJob:
+    """The chunk has started on a step already under way: its worker now holds the step."""
+    return lifecycle.record(ctx, lambda job: None)
+
+
 def continue_step(ctx: Chunk) -> DeletionJob:
     """The chunk's time is up: the next chunk of the same step is about to be queued."""
     return lifecycle.record(ctx, lambda job: job.new_chunk(ctx.step, by=ctx.message))

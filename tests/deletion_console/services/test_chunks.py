@@ -4,6 +4,7 @@ worker comes back from the broker, and every batch deleted is in the audit trail
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 
 from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobEvent, JobStatus
@@ -98,6 +99,43 @@ def test_a_chunk_lost_with_its_killed_worker_is_redelivered_by_the_broker_withou
     # documents are gone all the same (zero residue); every batch recorded is audited.
     lost = sum(sum(e.values()) for e in target.counts.values()) - done.total_deleted
     assert 0 <= lost <= int(SHORT_CHUNKS["DELETION_MONGODB_STATEMENT_MAX"])
+    assert audited_batches(done) == deleted_per_entity(done)
+    assert dumps.all_stores() == before
+
+
+# The deployed clocks (settings' defaults), with batches small enough that a test-sized step
+# takes several.
+DEPLOYED_CLOCKS = {
+    "DELETION_CHUNK_SECONDS": "3",
+    "DELETION_CLAIM_SILENT_SECONDS": "6",
+    "DELETION_WATCHDOG_INTERVAL_SECONDS": "5",
+    "DELETION_HEARTBEAT_STALE_SECONDS": "120",
+    "DELETION_MONGODB_BATCH": "3000",
+    "DELETION_MONGODB_STATEMENT_MAX": "6000",
+    "CELERY_VISIBILITY_TIMEOUT": "300",
+}
+
+
+@pytest.mark.broker
+def test_a_worker_killed_mid_chunk_and_restarted_deletes_again_within_30_seconds(own_worker, rng):
+    worker = own_worker("crash", extra_env=DEPLOYED_CLOCKS, beat=True)
+    before, target = seed_with_neighbours(rng, events=30_000)
+    job = request_deletion("campaign", target.id)
+    wait_until(step_underway(job.pk, "mongodb"), what="the mongodb step to be underway")
+
+    worker.kill()
+    restarted = timezone.now()
+    worker.start()
+    again = wait_until(
+        lambda: JobEvent.objects.filter(job=job, kind="batch", created_at__gt=restarted).order_by("created_at").first(),
+        timeout=60,
+        what="a batch deleted after the restart",
+    )
+    done = wait_for_job(job.pk, timeout=120)
+
+    assert (again.created_at - restarted).total_seconds() < 30
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    assert all(n == 0 for entities in done.residue.values() for n in entities.values())
     assert audited_batches(done) == deleted_per_entity(done)
     assert dumps.all_stores() == before
 
