@@ -10,13 +10,13 @@ REQS_STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/
 # scripts/stack.sh env also sets DJANGO_DEBUG=true: the local stacks accept the development key.
 TEST_ENV = set -a && eval "$$(STACK_INSTANCE=test scripts/stack.sh env)" && export STACK_INSTANCE=test
 
-.PHONY: help install run test stack-up stack-status stack-down lint format migrations-check bench
+.PHONY: help install run test stack-up stack-status stack-down lint format migrations-check bench drill
 
 help:
 	@echo "make run            start the console with demo data on http://127.0.0.1:8000/"
 	@echo "make test           run the whole test suite against real local servers"
 	@echo "make stack-up|stack-status|stack-down   the local servers (STACK_INSTANCE=test for the test stack)"
-	@echo "make lint|format|migrations-check|bench"
+	@echo "make lint|format|migrations-check|bench|drill"
 
 $(REQS_STAMP): requirements/base.txt requirements/dev.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -43,9 +43,9 @@ test: install
 	STACK_INSTANCE=test scripts/stack.sh up
 	scripts/ensure-chromium.sh
 	$(TEST_ENV) && $(PY) manage.py ensure_indexes >/dev/null && $(PY) -m pytest $(PYTEST_ARGS)
-	@# The tests whose outcome depends on a broker, again with the brokers swapped: RabbitMQ as
-	@# Celery's, Redis for the deletion events and requests (5: PYTEST_ARGS selected none of them).
-	$(TEST_ENV) && CELERY_BROKER_URL="$$RABBITMQ_URL" DELETION_EVENTS_URL="$$REDIS_URL" \
+	@# The tests whose outcome depends on a broker, again on the other one: Redis as Celery's
+	@# broker and for the deletion events and requests (5: PYTEST_ARGS selected none of them).
+	$(TEST_ENV) && CELERY_BROKER_URL="$$REDIS_URL" DELETION_EVENTS_URL="$$REDIS_URL" \
 		$(PY) -m pytest -m broker -p no:cacheprovider $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: install
@@ -64,3 +64,9 @@ migrations-check: install
 bench: install
 	STACK_INSTANCE=test scripts/stack.sh up
 	$(TEST_ENV) && $(PY) manage.py migrate -v0 && $(PY) manage.py benchmark_deletion $(BENCH_ARGS)
+
+# The reliability drills: each server stopped mid-job, a worker killed, 20 jobs at once and a
+# soak, on the test stack with workers of their own; one table (DRILL_ARGS, e.g. --only redis).
+drill: install
+	STACK_INSTANCE=test scripts/stack.sh up
+	$(TEST_ENV) && $(PY) manage.py migrate -v0 && $(PY) manage.py drill $(DRILL_ARGS)

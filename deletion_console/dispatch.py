@@ -10,10 +10,13 @@ the job's row lock, queues what follows (services.recorder).
 """
 
 import logging
+from datetime import timedelta
 from functools import partial
 
 from celery import current_app, group, signature
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from deletion_console.models import DeletionJob
@@ -37,22 +40,41 @@ def queue_chunks(job: DeletionJob, steps: list[str], *, countdown: float = 0, on
     if not steps:
         return
     messages = [[str(job.pk), step, job.run, job.step(step).chunk] for step in steps]
-    transaction.on_commit(partial(_send, messages, countdown, on_unqueued))
+    transaction.on_commit(partial(_send, messages, lane(job), countdown, on_unqueued))
 
 
-def _send(messages: list[list], countdown: float, on_unqueued) -> None:
+def lane(job: DeletionJob) -> str:
+    """The queue for the job's chunks: a small job's go to the quick lane (see settings)."""
+    if job.total_expected <= settings.DELETION_QUICK_JOB_ROWS:
+        return settings.DELETION_QUICK_QUEUE
+    return settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+def _send(messages: list[list], queue: str, countdown: float, on_unqueued) -> None:
     try:
         if len(messages) == 1:
-            current_app.send_task(RUN_CHUNK, args=messages[0], countdown=countdown or None)
+            current_app.send_task(RUN_CHUNK, args=messages[0], queue=queue, countdown=countdown or None)
         else:
             group(signature(RUN_CHUNK, args=args, app=current_app) for args in messages).apply_async(
-                countdown=countdown or None
+                queue=queue, countdown=countdown or None
             )
     except OperationalError as exc:
         if on_unqueued is None:
             log.warning("Could not queue chunks %s of deletion job %s: %s", messages, messages[0][0], exc)
+            _mark_stale(messages[0][0])
             return
         on_unqueued(exc)
+
+
+def _mark_stale(job_id: str) -> None:
+    # Nothing will run these chunks, and no worker holds them: the job is made stale at once, so
+    # that the watchdog's first round once the broker is back (beat needs the broker too) queues
+    # them again, rather than DELETION_HEARTBEAT_STALE_SECONDS later.
+    stale = timezone.now() - timedelta(seconds=settings.DELETION_HEARTBEAT_STALE_SECONDS + 1)
+    try:
+        DeletionJob.objects.filter(pk=job_id).update(heartbeat_at=stale)
+    except DatabaseError:
+        log.warning("Could not mark deletion job %s stale; the watchdog finds it later", job_id, exc_info=True)
 
 
 def queue_sweep(sweep_id: int) -> None:
@@ -79,7 +101,7 @@ def answering_workers(workers: set[str]) -> set[str]:
         replies = current_app.control.broadcast(
             WORKER_ID_COMMAND, destination=nodes, reply=True, timeout=WORKER_ANSWER_SECONDS, limit=len(nodes)
         )
-    except OperationalError as exc:
+    except (OperationalError, OSError) as exc:
         log.warning("Could not ask workers %s whether they run: %s", nodes, exc)
         return set(workers)
     return {answer.get("worker") for reply in replies or [] for answer in reply.values() if isinstance(answer, dict)}

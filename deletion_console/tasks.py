@@ -4,6 +4,7 @@ import logging
 import time
 import uuid
 
+import django.db
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 from celery.worker.control import inspect_command
@@ -34,7 +35,18 @@ def worker_id(state):
     return {"worker": f"{state.consumer.hostname}#{BOOT}"}
 
 
-@shared_task(name="deletion_console.tasks.run_chunk", bind=True)
+# A chunk that could not reach the console's database (to read the job, or to record what it
+# did) changed nothing that counts: it is sent again until the database is back, and then goes
+# on from the job's recorded cursor. Store errors never get here: the engine retries those.
+@shared_task(
+    name="deletion_console.tasks.run_chunk",
+    bind=True,
+    autoretry_for=(django.db.OperationalError, django.db.InterfaceError),
+    max_retries=None,
+    retry_backoff=1,
+    retry_backoff_max=5,
+    retry_jitter=False,
+)
 def run_chunk(self, job_id: str, step: str, run: int, chunk: int):
     # The job's fields are bound on every line from here on (see _bind_chunk below); the
     # engine adds kind, target_id and attempt once it has read the job (logcontext.bind_job).

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
+from kombu import Connection
 from kombu.transport.redis import Channel
 
 
@@ -22,9 +23,14 @@ def _redis_depth(url: str, queue: str) -> int:
         client.close()
 
 
-# By broker URL scheme. An AMQP broker would add "amqp": a passive queue_declare on a kombu
-# channel answers with the queue's message_count without creating or consuming anything.
-DEPTH_READERS = {"redis": _redis_depth, "rediss": _redis_depth}
+def _amqp_depth(url: str, queue: str) -> int:
+    # A passive declare answers with the queue's message count, creating and consuming nothing.
+    with Connection(url, connect_timeout=settings.STORE_TIMEOUT_SECONDS) as conn:
+        return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+
+
+# By broker URL scheme.
+DEPTH_READERS = {"redis": _redis_depth, "rediss": _redis_depth, "amqp": _amqp_depth, "amqps": _amqp_depth}
 
 
 def queue_depth(queue: str, broker_url: str | None = None) -> int | None:

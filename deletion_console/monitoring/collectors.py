@@ -71,15 +71,16 @@ class DeletionCollector:
         return counter
 
     def _queue(self):
-        queue = settings.CELERY_TASK_DEFAULT_QUEUE
-        try:
-            depth = broker.queue_depth(queue)
-        except Exception:  # the broker being down is what this figure is for; the scrape goes on
-            log.warning("Could not read the depth of queue %s", queue, exc_info=True)
-            depth = None
-        if depth is not None:
-            gauge = GaugeMetricFamily("deletion_queue_depth", "Messages waiting in the queue.", labels=["queue"])
-            gauge.add_metric([queue], depth)
+        gauge = GaugeMetricFamily("deletion_queue_depth", "Messages waiting in the queue.", labels=["queue"])
+        for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.DELETION_QUICK_QUEUE):
+            try:
+                depth = broker.queue_depth(queue)
+            except Exception:  # the broker being down is what this figure is for; the scrape goes on
+                log.warning("Could not read the depth of queue %s", queue, exc_info=True)
+                depth = None
+            if depth is not None:
+                gauge.add_metric([queue], depth)
+        if gauge.samples:
             yield gauge
 
     def _workers(self):

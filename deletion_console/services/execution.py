@@ -76,6 +76,7 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True, w
     deadline = started + settings.DELETION_CHUNK_SECONDS
     run_on_until = started + settings.DELETION_CHUNK_SECONDS * RUN_ON_SHARE if run_on else started
     message = [step, run, chunk]
+    waiting: list[str] = []  # steps numbered by this task and to be run on here, in turn
     while True:
         job = DeletionJob.objects.get(pk=job_id)
         attempt = job.step(step).attempt
@@ -103,14 +104,25 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True, w
         try:
             outcome, following = _run(ctx, deadline=deadline, run_on=time.monotonic() < run_on_until)
         except lifecycle.Superseded:
-            return Outcome.STOP
-        if following is None:
+            return Outcome.STOP  # the new run numbered every unfinished step afresh
+        waiting.extend(following)
+        if waiting and (outcome is not Outcome.NEXT or time.monotonic() >= run_on_until):
+            _queue_waiting(ctx.job.pk, waiting)
+            return outcome
+        if not waiting:
             return outcome
         # The line a queued chunk's task would have ended with, while the finished step is bound.
         log.info(
-            "deletion chunk ended: %s; running on into %s", outcome.value, following, extra={"outcome": outcome.value}
+            "deletion chunk ended: %s; running on into %s", outcome.value, waiting[0], extra={"outcome": outcome.value}
         )
-        step, run, chunk = following, ctx.job.run, ctx.job.step(following).chunk
+        step = waiting.pop(0)
+        run, chunk = ctx.job.run, ctx.job.step(step).chunk
+
+
+def _queue_waiting(job_id, steps: list[str]) -> None:
+    with transaction.atomic():
+        job = DeletionJob.objects.get(pk=job_id)
+        dispatch.queue_chunks(job, [name for name in steps if not job.step(name).is_over])
 
 
 def _renumbered(job_id, message: list) -> str | None:
@@ -140,8 +152,8 @@ def _stopping(ctx: Chunk) -> bool:
     return ctx.job.cancel_requested and cancellable(ctx.plan, ctx.job.current_phase)
 
 
-def _run(ctx: Chunk, *, deadline: float, run_on: bool = False) -> tuple[Outcome, str | None]:
-    """The chunk's outcome, and the step to run on in this task, if any."""
+def _run(ctx: Chunk, *, deadline: float, run_on: bool = False) -> tuple[Outcome, list[str]]:
+    """The chunk's outcome, and the steps to run on in this task, if any."""
     if _stopping(ctx):
         return _ended(ctx, recorder.cancel_step(ctx))
     if ctx.state.state != StepState.RUNNING or ctx.state.run != ctx.run:
@@ -157,7 +169,7 @@ def _run(ctx: Chunk, *, deadline: float, run_on: bool = False) -> tuple[Outcome,
                 with transaction.atomic():
                     job = recorder.continue_step(ctx)
                     dispatch.queue_chunks(job, [ctx.step])
-                return Outcome.MORE, None
+                return Outcome.MORE, []
     except Cancelled:
         return _ended(ctx, recorder.cancel_step(ctx))
     except lifecycle.Superseded:
@@ -170,15 +182,18 @@ def _run(ctx: Chunk, *, deadline: float, run_on: bool = False) -> tuple[Outcome,
 
 def _ended(
     ctx: Chunk, ended: recorder.Ended, outcome: Outcome = Outcome.STOP, *, run_on: bool = False
-) -> tuple[Outcome, str | None]:
-    """After a step ended: the one step that follows it, to run on, or what follows queued (its
-    end, and the job's, are recorded and announced by the lifecycle)."""
-    if run_on and len(ended.queue) == 1:
-        return outcome, ended.queue[0]
+) -> tuple[Outcome, list[str]]:
+    """After a step ended: the steps that follow it, to run on in this task, or [] with what
+    follows queued (its end, and the job's, are recorded and announced by the lifecycle).
+    Side-by-side steps run on here one after another only for a small job: a large one's are
+    queued, to run at once on several workers."""
+    together = len(ended.queue) == 1 or ended.job.total_expected <= settings.DELETION_QUICK_JOB_ROWS
+    if run_on and ended.queue and together:
+        return outcome, list(ended.queue)
     if ended.queue:
         with transaction.atomic():
             dispatch.queue_chunks(ended.job, ended.queue)
-    return outcome, None
+    return outcome, []
 
 
 def _seconds_since(iso: str | None) -> float:
@@ -186,13 +201,13 @@ def _seconds_since(iso: str | None) -> float:
     return (timezone.now() - started).total_seconds() if started else 0.0
 
 
-def _handle_error(ctx: Chunk, exc: Exception) -> tuple[Outcome, str | None]:
+def _handle_error(ctx: Chunk, exc: Exception) -> tuple[Outcome, list[str]]:
     reason = errors.describe(exc)
     if errors.is_transient(exc) and ctx.attempt <= settings.DELETION_MAX_RETRIES:
         delay = settings.DELETION_RETRY_BASE_SECONDS * 2 ** (ctx.attempt - 1)
         with transaction.atomic():
             dispatch.queue_chunks(recorder.retrying(ctx, reason, delay), [ctx.step], countdown=delay)
-        return Outcome.STOP, None
+        return Outcome.STOP, []
     if errors.is_transient(exc):
         reason = f"{reason} (gave up after {ctx.attempt} attempts)"
     return _ended(ctx, recorder.fail_step(ctx, reason))
