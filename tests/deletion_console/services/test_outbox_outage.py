@@ -45,10 +45,10 @@ def wait_until(predicate, timeout=60.0, what="condition"):
 def events_broker_is_rabbitmq_alone(settings):
     # make test's second pass makes RabbitMQ Celery's broker and moves the events to Redis:
     # stopping RabbitMQ there would stop the job itself, not the events.
-    if settings.CELERY_BROKER_URL.startswith("amqp"):
-        pytest.skip("Celery's broker is RabbitMQ here: stopping it would stop the job, not only its events")
     if not settings.DELETION_EVENTS_URL.startswith("amqp"):
         pytest.skip("the deletion events are not on RabbitMQ here, so its outage does not reach them")
+    if settings.CELERY_BROKER_URL.startswith("amqp"):
+        pytest.skip("Celery's broker is RabbitMQ here: stopping it would stop the job, not only its events")
 
 
 @pytest.fixture
