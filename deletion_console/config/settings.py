@@ -66,6 +66,8 @@ MIDDLEWARE = [
     # Static files straight after the security headers, before sessions touch the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "deletion_console.middleware.LogContextMiddleware",
+    # Before the sessions: an outage of the console database must still get its 503 page.
+    "deletion_console.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,11 +1,18 @@
-"""Which store errors are worth retrying: the store was unreachable or busy, not wrong."""
+"""Which store errors are worth retrying: the store was unreachable or busy, not wrong.
+
+The one place that tells an outage from a fault, for the engine's retries and for the web's
+503 answers alike, so a request and a job never disagree about whether a server is down.
+"""
 
 import errno
 
 import psycopg
+from amqp import exceptions as amqp_errors
 from django import db
+from kombu import exceptions as kombu_errors
 from neo4j import exceptions as neo4j_errors
 from pymongo import errors as mongo_errors
+from redis import exceptions as redis_errors
 
 TRANSIENT = (
     mongo_errors.AutoReconnect,  # includes NetworkTimeout and connection resets
@@ -18,6 +25,13 @@ TRANSIENT = (
     # The console's own database, reached through Django, which wraps psycopg's errors.
     db.OperationalError,
     db.InterfaceError,
+    # Redis (the Channels layer, the throttle's cache, Celery's default broker): redis-py's own
+    # classes, which are not the builtin ConnectionError and TimeoutError below.
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    # A broker kombu could not reach (Celery's, or the events'), after its own retries.
+    kombu_errors.OperationalError,
+    amqp_errors.RecoverableConnectionError,
     ConnectionError,
     TimeoutError,
 )
@@ -28,6 +42,31 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TRANSIENT):
         return True
     return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS
+
+
+# Most specific first: Django's database errors wrap psycopg's, and kombu's wrap the transport's.
+_SERVICES = (
+    ((db.OperationalError, db.InterfaceError), "the console database (PostgreSQL)"),
+    ((redis_errors.ConnectionError, redis_errors.TimeoutError), "Redis"),
+    ((mongo_errors.ConnectionFailure,), "MongoDB"),
+    ((neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired), "Neo4j"),
+    ((psycopg.OperationalError,), "the target PostgreSQL"),
+    ((amqp_errors.RecoverableConnectionError,), "RabbitMQ"),
+)
+
+
+def unreachable_service(exc: BaseException) -> str | None:
+    """Which server an outage error came from, for a person to read; None when that cannot be
+    told (a bare socket error) or the error is no outage at all. Looks through the causes, since
+    kombu's OperationalError only says a broker failed, and its cause says which."""
+    first, seen = exc, set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        for types, name in _SERVICES:
+            if isinstance(exc, types):
+                return name
+        exc = exc.__cause__ or exc.__context__
+    return "the message broker" if isinstance(first, kombu_errors.OperationalError) else None
 
 
 def describe(exc: BaseException) -> str:
