@@ -287,6 +287,9 @@ DELETION_CLAIM_SILENT_SECONDS = env.float("DELETION_CLAIM_SILENT_SECONDS", defau
 # A running job nobody has reported on for this long is queued again even though no dead worker
 # is to blame: its next chunk's message was lost, or a worker hangs while still answering.
 DELETION_HEARTBEAT_STALE_SECONDS = env.int("DELETION_HEARTBEAT_STALE_SECONDS", default=120)
+# How long a chunk keeps trying to record a batch it has deleted while the console's database is
+# away, before it gives up (and the batch's count is lost: the documents are gone all the same).
+DELETION_RECORD_PATIENCE_SECONDS = env.float("DELETION_RECORD_PATIENCE_SECONDS", default=60.0)
 # Transient store errors: retried this many times, waiting 1 s, 2 s, 4 s ... between attempts.
 DELETION_MAX_RETRIES = env.int("DELETION_MAX_RETRIES", default=3)
 DELETION_RETRY_BASE_SECONDS = env.float("DELETION_RETRY_BASE_SECONDS", default=1.0)

@@ -139,7 +139,7 @@ def outage(server: str, rng, *, seconds: float, tap: "EventTap", events: int = 1
         # A failed job is resumable: the drill resumes it as an admin would, at once.
         outcome = f"failed ({_short(stopped.error)}); resumed"
         jobs.resume(stopped.pk)
-        recovered = _next_batch(job.pk, after=back, timeout=240, ended_counts=False)
+        recovered = _next_batch(job.pk, after=back, timeout=240)
     done = _finish(job.pk)
     if done.total_deleted != expected:
         outcome += f"; counted {done.total_deleted:,} of {expected:,}"
@@ -259,18 +259,17 @@ def _holder(job_id, step: str) -> str | None:
     return DeletionJob.objects.get(pk=job_id).step(step).worker
 
 
-def _next_batch(job_id, *, after: float, timeout: float = 120, ended_counts: bool = True) -> float | None:
-    """Seconds from `after` until the job deleted a batch again (or ended, if `ended_counts`);
-    None if neither happened within `timeout`."""
+def _next_batch(job_id, *, after: float, timeout: float = 120) -> float | None:
+    """Seconds from `after` until the job deleted a batch again or succeeded; None if it failed
+    or was cancelled first, or neither happened within `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        batches = JobEvent.objects.filter(job_id=job_id, kind="batch", created_at__gt=_aware(after))
-        first = batches.order_by("created_at").first()
+        moved = JobEvent.objects.filter(job_id=job_id, kind__in=["batch", "succeeded"], created_at__gt=_aware(after))
+        first = moved.order_by("created_at").first()
         if first is not None:
             return round(first.created_at.timestamp() - after, 1)
-        job = DeletionJob.objects.get(pk=job_id)
-        if ended_counts and job.status in TERMINAL_STATUSES:
-            return round(max(job.finished_at.timestamp() - after, 0.0), 1)
+        if DeletionJob.objects.get(pk=job_id).status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            return None
         time.sleep(0.1)
     return None
 

@@ -23,6 +23,7 @@ from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -320,7 +321,8 @@ def _queue_first_chunks(job: DeletionJob, steps: list[str]) -> None:
         def fail(locked):
             locked.error = f"{step} step failed: {reason}"
             state = outcomes.state_of_data(locked, get_plan(locked.kind))
-            locked.add_warning(f"{state} Resume it once the broker (Redis) is reachable.")
+            broker = "Redis" if settings.CELERY_BROKER_URL.startswith("redis") else "RabbitMQ"
+            locked.add_warning(f"{state} Resume it once the broker ({broker}) is reachable.")
             now = timezone.now().isoformat()
             locked.update_step(step, state=StepState.FAILED, last_error=reason, finished_at=now)
 

@@ -10,8 +10,12 @@ Steps that run side by side meet here too: the row lock makes the last of them t
 that sees the whole phase over, and so the one that starts the next phase or ends the job.
 """
 
+import time
 from dataclasses import dataclass
 
+import django.db
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from deletion_console.engine.plan import Phase, Plan
@@ -136,7 +140,22 @@ def record_batch(ctx: Chunk, *, entity: str, deleted: int, cursor: dict) -> Dele
     event = None
     if deleted:
         event = {"step": ctx.step, "kind": JobEventKind.BATCH, "attempt": ctx.attempt, "counts": {entity: deleted}}
-    return lifecycle.record(ctx, count_and_move, event=event, if_superseded=count)
+    return _patiently(lambda: lifecycle.record(ctx, count_and_move, event=event, if_superseded=count))
+
+
+def _patiently(write):
+    """`write()`, again while the console's database is away, for up to
+    DELETION_RECORD_PATIENCE_SECONDS: the batch it records is already deleted, and a chunk that
+    gave up would run again from the old cursor and find those documents gone, uncounted."""
+    deadline = time.monotonic() + settings.DELETION_RECORD_PATIENCE_SECONDS
+    while True:
+        try:
+            return write()
+        except (django.db.OperationalError, django.db.InterfaceError):
+            if time.monotonic() >= deadline:
+                raise
+            connection.close()  # unusable now; the next attempt opens a new one
+            time.sleep(1.0)
 
 
 def record_heartbeat(ctx: Chunk, message: str, counts: dict, cursor: dict | None = None) -> DeletionJob:

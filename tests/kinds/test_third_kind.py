@@ -28,12 +28,11 @@ def guild_kind(settings):
 
 
 @pytest.fixture
-def guild_worker(celery_worker, guild_kind):
-    celery_worker.stop()
+def guild_worker(suite_worker, guild_kind):
+    suite_worker.stop()  # started again by the next test that needs it
     worker = WorkerProcess("guilds", extra_env={"DJANGO_SETTINGS_MODULE": "tests.kinds.settings"}).start()
     yield worker
     worker.stop()
-    celery_worker.start()
 
 
 def seed_guild(title: str, members: int) -> str:

@@ -58,13 +58,12 @@ def test_a_tenant_goes_from_every_service_and_a_neighbour_whose_id_it_prefixes_i
 
 
 @pytest.fixture
-def impatient_worker(celery_worker):
+def impatient_worker(suite_worker):
     """A worker that gives up on a row lock quickly, and retries fast."""
-    celery_worker.stop()
+    suite_worker.stop()  # started again by the next test that needs it
     worker = WorkerProcess("impatient", extra_env={"TARGET_LOCK_TIMEOUT": "200ms"}).start()
     yield worker
     worker.stop()
-    celery_worker.start()
 
 
 def test_a_service_held_up_by_a_lock_fails_alone_and_resume_finishes_only_what_is_left(impatient_worker, rng):

@@ -25,9 +25,9 @@ SHORT_CHUNKS = {
 
 
 @pytest.fixture
-def own_worker(celery_worker):
+def own_worker(suite_worker):
     """Stop the suite's worker; the test starts the only consumer of the queue itself."""
-    celery_worker.stop()
+    suite_worker.stop()  # started again by the next test that needs it
     started = []
 
     def start(name, **kwargs):
@@ -39,7 +39,6 @@ def own_worker(celery_worker):
     for worker in started:
         worker.stop()
     flush_broker()
-    celery_worker.start()
 
 
 def audited_batches(job) -> dict:

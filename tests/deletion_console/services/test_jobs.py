@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 
 from campaigns.seeding import CampaignSpec, create_campaign
 from deletion_console.models import DeletionJob, JobStatus
@@ -18,7 +19,8 @@ def test_a_job_whose_chain_cannot_be_queued_fails_with_a_reason_and_can_be_resum
     target = create_campaign(CampaignSpec(name="Unqueued"), rng)
     # Another process, whose broker is a port nothing listens on: the request commits, the
     # chain cannot be sent.
-    env = {**os.environ, "DATABASE_URL": console_database_url(), "REDIS_URL": "redis://127.0.0.1:9/0"}
+    nowhere = "redis://127.0.0.1:9/0" if settings.CELERY_BROKER_URL.startswith("redis") else "amqp://127.0.0.1:9//"
+    env = {**os.environ, "DATABASE_URL": console_database_url(), "CELERY_BROKER_URL": nowhere}
     command = [sys.executable, "manage.py", "shell", "-c", REQUEST.format(id=target.id)]
     out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -28,7 +30,7 @@ def test_a_job_whose_chain_cannot_be_queued_fails_with_a_reason_and_can_be_resum
     assert job.error.startswith("validate step failed: could not queue the job")
     assert job.warnings[-1] == (
         "Nothing has been deleted yet; the job can be resumed or requested again. "
-        "Resume it once the broker (Redis) is reachable."
+        f"Resume it once the broker ({'Redis' if nowhere.startswith('redis') else 'RabbitMQ'}) is reachable."
     )
     assert jobs.active_job_for("campaign", target.id) is None
 

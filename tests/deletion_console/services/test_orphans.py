@@ -89,12 +89,11 @@ def test_the_scheduled_sweep_records_what_it_found_and_requests_nothing_by_defau
 
 
 @pytest.fixture
-def automatic_worker(celery_worker):
-    celery_worker.stop()
+def automatic_worker(suite_worker):
+    suite_worker.stop()  # started again by the next test that needs it
     worker = WorkerProcess("orphans-automatic", extra_env={"ORPHAN_CLEANUP_AUTOMATIC": "true"}).start()
     yield worker
     worker.stop()
-    celery_worker.start()
 
 
 def test_with_automatic_clean_up_on_the_scheduled_sweep_requests_the_clean_ups_and_they_succeed(rng, automatic_worker):

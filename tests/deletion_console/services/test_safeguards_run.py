@@ -15,13 +15,12 @@ pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("clean_stores", "trans
 
 
 @pytest.fixture
-def worker_with_beat(celery_worker):
+def worker_with_beat(suite_worker):
     """The only consumer of the queue, with beat (every 2 s in tests) starting due jobs."""
-    celery_worker.stop()
+    suite_worker.stop()  # started again by the next test that needs it
     worker = WorkerProcess("safeguards", beat=True).start()
     yield worker
     worker.stop()
-    celery_worker.start()
 
 
 @pytest.fixture
