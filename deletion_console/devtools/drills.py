@@ -135,6 +135,8 @@ def outage(server: str, rng, *, seconds: float, tap: "EventTap", events: int = 1
     outcome = "went on by itself"
     recovered = _db(lambda: _next_batch(job.pk, after=back, timeout=240))
     stopped = _db(lambda: DeletionJob.objects.get(pk=job.pk))
+    if stopped.status == JobStatus.SUCCEEDED and recovered is None:
+        outcome, recovered = "went on through the outage", 0.0
     if stopped.status == JobStatus.FAILED:
         # A failed job is resumable: the drill resumes it as an admin would, at once.
         outcome = f"failed ({_short(stopped.error)}); resumed"
@@ -345,6 +347,8 @@ def _unexplained_growth(before: dict[str, int], job_ids: list) -> str:
         elif any(getattr(f, "related_model", None) is DeletionJob for f in model._meta.fields):
             field = next(f for f in model._meta.fields if getattr(f, "related_model", None) is DeletionJob)
             owned[model._meta.db_table] = model.objects.filter(**{f"{field.name}__in": job_ids}).count()
+        elif any(f.name == "job_id" for f in model._meta.fields):  # the audit log names jobs by key only
+            owned[model._meta.db_table] = model.objects.filter(job_id__in=job_ids).count()
     after = _table_counts()
     grown = {table: after[table] - before[table] - owned.get(table, 0) for table in after}
     return ", ".join(f"{table} +{n}" for table, n in grown.items() if n > 0)

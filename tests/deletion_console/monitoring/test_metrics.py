@@ -90,12 +90,13 @@ def test_the_counters_move_after_a_deletion_through_a_real_worker(client, rng):
     assert grown("deletion_step_duration_seconds_bucket", kind="campaign", step="mongodb", le="+Inf") == 1
     assert grown("deletion_step_duration_seconds_sum", kind="campaign", step="mongodb") > 0
     assert value(after, "deletion_queue_depth", queue="deletions") >= 0
+    assert value(after, "deletion_queue_depth", queue="deletions-quick") >= 0
     assert value(after, "deletion_celery_workers") >= 1
     ran = [
         v
         for (name, labels), v in after.items()
         if name == "deletion_celery_worker_tasks_total" and ("task", "deletion_console.tasks.run_chunk") in labels
     ]
-    assert ran and sum(ran) >= 7  # at least one chunk per step
+    assert ran and sum(ran) >= 1  # a small job runs on through its steps in a task or two
     # The web side's own metrics come from django-prometheus.
     assert any(name.startswith("django_http_requests_total") for name, _ in after)

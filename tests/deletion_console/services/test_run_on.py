@@ -9,6 +9,7 @@ from deletion_console import dispatch
 from deletion_console.engine.plan import get_plan
 from deletion_console.models import DeletionJob, JobEvent, JobEventKind, JobStatus
 from deletion_console.services import execution
+from tenants.seeding import TenantSpec, create_tenant
 from tests.factories import request_deletion
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_stores")]
@@ -98,3 +99,34 @@ def test_a_message_delivered_again_after_its_task_numbered_the_next_chunk_but_di
     # Had the message for the old number gone out after all, it would find itself superseded.
     late = {**message, "step": "collect", "chunk": numbered}
     assert execution.run_chunk(**late) == execution.Outcome.STOP
+
+
+def test_a_small_tenant_runs_its_side_by_side_services_one_after_another_in_one_task(
+    rng, django_capture_on_commit_callbacks, settings
+):
+    settings.DELETION_CHUNK_SECONDS = 60
+    create_tenant(TenantSpec(id="t-small", name="Small"), rng)
+    job = request_deletion("tenant", "t-small")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        execution.run_chunk(job_id=job.pk, step="validate", run=job.run, chunk=job.step("validate").chunk)
+
+    assert DeletionJob.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED
+    assert [cb for cb in callbacks if getattr(cb, "func", None) is dispatch._send] == []
+
+
+def test_a_large_tenant_queues_its_side_by_side_services_to_run_on_several_workers(
+    rng, django_capture_on_commit_callbacks, settings
+):
+    settings.DELETION_CHUNK_SECONDS = 60
+    settings.DELETION_QUICK_JOB_ROWS = 10  # this tenant counts as large
+    create_tenant(TenantSpec(id="t-large", name="Large"), rng)
+    job = request_deletion("tenant", "t-large")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        execution.run_chunk(job_id=job.pk, step="validate", run=job.run, chunk=job.step("validate").chunk)
+
+    [queued] = [cb for cb in callbacks if getattr(cb, "func", None) is dispatch._send]
+    together = next(phase for phase in get_plan("tenant").phases if len(phase.step_names) > 1)
+    assert sorted(message[1] for message in queued.args[0]) == sorted(together.step_names)
+    assert queued.args[1] == settings.CELERY_TASK_DEFAULT_QUEUE
