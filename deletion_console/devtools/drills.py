@@ -262,16 +262,16 @@ def _holder(job_id, step: str) -> str | None:
 
 
 def _next_batch(job_id, *, after: float, timeout: float = 120) -> float | None:
-    """Seconds from `after` until the job deleted a batch again or succeeded; None if it failed
-    or was cancelled first, or neither happened within `timeout`."""
+    """Seconds from `after` until the job deleted a batch again or succeeded; None if it had
+    ended otherwise, or before `after`, or neither happened within `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         moved = JobEvent.objects.filter(job_id=job_id, kind__in=["batch", "succeeded"], created_at__gt=_aware(after))
         first = moved.order_by("created_at").first()
         if first is not None:
             return round(first.created_at.timestamp() - after, 1)
-        if DeletionJob.objects.get(pk=job_id).status in (JobStatus.FAILED, JobStatus.CANCELLED):
-            return None
+        if DeletionJob.objects.get(pk=job_id).status in TERMINAL_STATUSES:
+            return None  # it ended before `after`, or ended otherwise
         time.sleep(0.1)
     return None
 
