@@ -1,16 +1,14 @@
 """When things go wrong, with real servers and real worker processes: a store that goes away,
 a worker killed mid-step, a cancel, and an error that no retry can fix."""
 
-import os
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import transaction
 
 from campaigns.seeding import CampaignSpec, create_campaign, create_players
+from deletion_console.devtools.drills import stack
 from deletion_console.models import CollectedId, JobEvent, JobStatus
 from deletion_console.services import jobs
 from deletion_console.stores import mongo
@@ -20,7 +18,6 @@ from tests.fixtures.worker import WorkerProcess, wait_for_job
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("clean_stores", "transactional_db")]
 
-ROOT = Path(__file__).resolve().parents[3]
 PLAYERS = ("p1", "p2", "p3")
 # Small batches make each step long enough to interrupt in the middle, and real backoff
 # (1 s, 2 s, 4 s) shows the delays growing as production would.
@@ -41,10 +38,6 @@ def exclusive_worker(suite_worker):
     worker = WorkerProcess("failures", extra_env=SLOW_STEPS, beat=True).start()
     yield worker
     worker.stop()
-
-
-def stack(*args):
-    subprocess.run(["scripts/stack.sh", *args], cwd=ROOT, check=True, capture_output=True, env=os.environ)
 
 
 def wait_until(predicate, timeout=60.0, what="condition"):

@@ -2,39 +2,22 @@
 back, each event has reached a bound queue, none twice but the one in doubt. (A job whose
 events wait out a RabbitMQ outage is one of test_outages.py's drills.)"""
 
-import os
-import subprocess
 import threading
-import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.db import connections
 from kombu import Connection, Consumer, Queue
 
+from deletion_console.devtools.drills import stack
 from deletion_console.models import OutboxEvent
 from deletion_console.services import announce
+from tests.deletion_console.services.test_failures import wait_until
 from tests.factories import failed_job
 
 pytestmark = [pytest.mark.worker, pytest.mark.broker, pytest.mark.usefixtures("clean_stores", "transactional_db")]
 
-ROOT = Path(__file__).resolve().parents[3]
 QUEUE = "test-outbox-outage"
-
-
-def stack(*args):
-    subprocess.run(["scripts/stack.sh", *args], cwd=ROOT, check=True, capture_output=True, env=os.environ)
-
-
-def wait_until(predicate, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
