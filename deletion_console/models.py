@@ -273,6 +273,30 @@ class CollectedId(models.Model):
         return f"{self.entity} {self.value}"
 
 
+class InFlightBatch(models.Model):
+    """A delete batch about to be sent to a store whose deletes are not recorded in the same
+    transaction as their count (all of them; written for MongoDB's, whose bulk of exact-key
+    deletes is not even one transaction): what the plan item needs to tell later how much of it
+    went, written before the batch is sent and removed with its count. One left behind means the
+    reply was lost (the store or the worker went away mid-batch, perhaps after deleting part of
+    it): the step's next chunk settles it, so that the job's counts stay equal to what it deleted."""
+
+    job = models.ForeignKey(DeletionJob, on_delete=models.CASCADE, related_name="in_flight_batches")
+    step = models.CharField(max_length=64)
+    item = models.PositiveIntegerField()  # the item's index in its step
+    entity = models.CharField(max_length=64)
+    sent = models.JSONField(default=dict)  # as the item wrote it: its keys, say
+    # The chunk that sent it: only its own count may remove it.
+    run = models.PositiveIntegerField()
+    chunk = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "step"], name="in_flight_batch_per_step")]
+
+    def __str__(self):
+        return f"{self.entity} batch in flight"
+
+
 class AppendOnlyError(Exception):
     pass
 

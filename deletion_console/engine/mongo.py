@@ -182,13 +182,42 @@ class MongoDocs:
         if "after" in position:
             keys, last = self._keys_after(scope, position["after"], size)
             if keys:
-                return Batch(mongo.delete_keys(db, self.collection, keys, self._unowned()), {"after": last})
+                # Only the ones there: the batch's intent names documents that existed, so that
+                # settling it counts what this batch deleted, not ids that never matched.
+                present = mongo.present_keys(db, self.collection, keys, self._unowned())
+                return Batch(self._delete_keys(scope, present, self._unowned()), {"after": last})
             return Batch(0, {"owned": True} if self.field else None)
-        # One delete_many once the preview says what is left fits in one statement, unless
-        # that was already tried and refused (the preview was stale): then key by key to the end.
-        whole = position.get("whole", True) and expected <= settings.DELETION_MONGODB_STATEMENT_MAX
-        deleted, finished, refused = mongo.delete_some(db, self.collection, {self.field: scope.ref}, size, whole)
-        return Batch(deleted, None if finished else {"owned": True, "whole": not refused})
+        owned = {self.field: scope.ref}
+        # One delete_many (one statement: it deletes all or nothing) once the preview says what
+        # is left fits in one statement, unless that was already tried and refused (the preview
+        # was stale): then key by key to the end.
+        if position.get("whole", True) and expected <= settings.DELETION_MONGODB_STATEMENT_MAX:
+            if expected:  # none expected: a lost reply would be settled as none deleted anyway
+                scope.intend({"whole": expected})
+            deleted = mongo.delete_whole(db, self.collection, owned)
+            if deleted is not None:
+                return Batch(deleted, None)
+        keys = mongo.first_ids(db, self.collection, owned, size)
+        if not keys:
+            return Batch(0, None)
+        return Batch(self._delete_keys(scope, keys, owned), {"owned": True, "whole": False})
+
+    def _delete_keys(self, scope: Scope, keys: list, conditions: dict) -> int:
+        if not keys:
+            return 0
+        scope.intend({"keys": [mongo.encode_key(key) for key in keys]})
+        return mongo.delete_keys(_db(self.database), self.collection, keys, conditions)
+
+    def settle(self, scope: Scope, sent: dict) -> int:
+        """How much of a batch whose reply was lost went: of its keys (each there just before
+        it was sent), those gone now. Of a delete_many, which is one statement on FerretDB (all
+        or nothing), what the preview counted as left less what is left now: exact unless a
+        writer changed the owner's documents since the preview."""
+        db = _db(self.database)
+        if "whole" in sent:
+            return max(sent["whole"] - mongo.count(db, self.collection, {self.field: scope.ref}), 0)
+        keys = [mongo.decode_key(*key) for key in sent["keys"]]
+        return len(keys) - mongo.count_keys(db, self.collection, keys)
 
     def _keys_after(self, scope: Scope, after: int, size: int) -> tuple[list, int]:
         if self.match_target:

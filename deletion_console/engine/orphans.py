@@ -214,9 +214,14 @@ class OwnerScope:
     """One orphaned owner as a plan item sees it: its ref, and nothing collected (its home
     record is gone, so no legacy id array can be read: only owner-keyed data is reached)."""
 
-    def __init__(self, ref: str):
+    def __init__(self, ref: str, intend=None):
         self.ref = ref
         self.keys = [ref]
+        self._intend = intend
+
+    def intend(self, sent: dict) -> None:
+        if self._intend is not None:
+            self._intend({**sent, "owner": self.ref})
 
     def ids(self, entity: str, batch_size: int) -> Iterator[list]:
         return iter(())
@@ -319,19 +324,24 @@ class OrphanedData:
         alive = self.owners.alive_among(found)
         return sum(n for ref, n in found.items() if ref not in alive)
 
+    def settle(self, scope, sent: dict) -> int:
+        return self.inner.settle(OwnerScope(sent["owner"]), sent)
+
     def delete_batch(self, scope, position, size: int, expected: int) -> Batch:
         """Up to OWNERS_PER_BATCH owners from `after` (a collected row), resumed at `index` among
-        them with the inner item's own position; owners alive again are skipped."""
+        them with the inner item's own position; owners alive again are skipped. A batch ends
+        with the first inner batch that deleted anything: each is then recorded on its own, and
+        one interrupted mid-way cannot take earlier owners' uncounted deletes with it."""
         position = position or {"after": 0, "index": 0, "inner": None}
         refs, last = scope.ids_after(OWNERS, position["after"], OWNERS_PER_BATCH)
         if not refs:
             return Batch(0, None)
         alive = self.owners.alive_among(refs)
         index, inner, deleted = position["index"], position["inner"], 0
-        while index < len(refs) and deleted < size:
+        while index < len(refs) and not deleted:
             if refs[index] not in alive:
-                batch = self.inner.delete_batch(OwnerScope(refs[index]), inner, size, 0)
-                deleted += batch.deleted
+                batch = self.inner.delete_batch(OwnerScope(refs[index], scope.intend), inner, size, 0)
+                deleted = batch.deleted
                 if batch.resume_at is not None:
                     inner = batch.resume_at
                     continue

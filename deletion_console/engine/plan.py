@@ -41,6 +41,12 @@ class Scope(Protocol):
     # Deleting scopes only (a job's): the next collected ids after a stored position.
     def ids_after(self, entity: str, after: int, limit: int) -> tuple[list, int]: ...
 
+    # Deleting scopes only: called, before a batch is sent, with what the item needs to tell
+    # later how much of it went (JSON: keys each present a moment before, say). Should the reply
+    # be lost (the store or the worker gone mid-batch), the next attempt asks the item's
+    # `settle(scope, sent)`, so that the counts stay equal to what was deleted.
+    def intend(self, sent: dict) -> None: ...
+
 
 @dataclass(frozen=True)
 class Batch:

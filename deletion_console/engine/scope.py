@@ -6,7 +6,7 @@ a resume still know exactly what belonged to the target; where they are persiste
 caller's (selectors.scopes.JobScope reads a job's).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from deletion_console.engine.plan import Plan, TargetFound
@@ -39,14 +39,28 @@ class CollectedIds(Protocol):
 
 class PersistedScope:
     """A target as the validate step recorded it (`facts`: its ref and encoded keys) and the ids
-    the collect step persisted (`collected`)."""
+    the collect step persisted (`collected`); `intend` records what a batch is about to send
+    (see plan.Scope.intend)."""
 
-    def __init__(self, plan: Plan, *, target_id: str, facts: dict, collected: CollectedIds):
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        target_id: str,
+        facts: dict,
+        collected: CollectedIds,
+        intend: Callable[[dict], None] | None = None,
+    ):
         self.ref = facts.get("ref", target_id)
         decode = get_store(plan.target.store).decode_key
         self.keys = [decode(value, typed) for value, typed in facts.get("keys", [[target_id, False]])]
         self._decoders = {c.entity: get_store(c.store).decode_key for c in plan.collect}
         self._collected = collected
+        self._intend = intend
+
+    def intend(self, sent: dict) -> None:
+        if self._intend is not None:
+            self._intend(sent)
 
     def ids(self, entity: str, batch_size: int) -> Iterator[list]:
         # Keyset pagination: one bounded batch in memory, however many ids were collected.

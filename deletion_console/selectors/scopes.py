@@ -18,5 +18,7 @@ class CollectedRows:
 
 
 class JobScope(PersistedScope):
-    def __init__(self, job: DeletionJob, plan: Plan):
-        super().__init__(plan, target_id=job.target_id, facts=job.target_facts, collected=CollectedRows(job.pk))
+    def __init__(self, job: DeletionJob, plan: Plan, *, intend=None):
+        super().__init__(
+            plan, target_id=job.target_id, facts=job.target_facts, collected=CollectedRows(job.pk), intend=intend
+        )

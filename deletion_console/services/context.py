@@ -18,6 +18,8 @@ class Chunk:
     by: list | None = None
     # The worker running it ("node#boot"): recorded on the step with each write (see lifecycle).
     worker: str = ""
+    # Whether the step's lost batch, if any, has been settled in this chunk (see InFlightBatch).
+    settled: bool = False
 
     @property
     def message(self) -> list:

@@ -27,7 +27,7 @@ from django.utils.dateparse import parse_datetime
 from deletion_console import dispatch, logcontext
 from deletion_console.engine.plan import FIRST_STEPS, get_plan
 from deletion_console.engine.scope import LiveScope
-from deletion_console.models import CollectedId, DeletionJob, StepState
+from deletion_console.models import CollectedId, DeletionJob, InFlightBatch, StepState
 from deletion_console.selectors import plan_checks
 from deletion_console.selectors.scopes import JobScope
 from deletion_console.services import lifecycle, recorder
@@ -260,23 +260,42 @@ def collect(ctx: Chunk) -> bool:
 
 
 def delete_step(ctx: Chunk) -> bool:
-    """One batch of one plan item per unit, resumed from the cursor."""
+    """One batch of one plan item per unit, resumed from the cursor; a chunk's first unit
+    settles first what a lost batch of an earlier one deleted."""
     items = ctx.plan.items(ctx.step)
+    if not ctx.settled:
+        _settle(ctx, items)
+        ctx.settled = True
     index = ctx.cursor.get("item", 0)
     if index >= len(items):
         return True
     item = items[index]
     expected = ctx.job.preview.get(ctx.step, {}).get(item.entity, 0)
     done = ctx.job.counts.get(ctx.step, {}).get(item.entity, 0)
+    intended = []
+
+    def intend(sent: dict) -> None:
+        recorder.record_intent(ctx, item=index, entity=item.entity, sent=sent)
+        intended.append(True)
+
     batch = item.delete_batch(
-        JobScope(ctx.job, ctx.plan),
+        JobScope(ctx.job, ctx.plan, intend=intend),
         ctx.cursor.get("position"),
         get_store(item.store).batch_size,
         max(expected - done, 0),
     )
     cursor = {"item": index, "position": batch.resume_at} if batch.resume_at is not None else {"item": index + 1}
-    recorder.record_batch(ctx, entity=item.entity, deleted=batch.deleted, cursor=cursor)
+    recorder.record_batch(ctx, entity=item.entity, deleted=batch.deleted, cursor=cursor, landed=bool(intended))
     return cursor["item"] >= len(items)
+
+
+def _settle(ctx: Chunk, items) -> None:
+    # Before any new batch of the step: its deletes would make the lost batch's keys look gone.
+    lost = recorder.in_flight(ctx)
+    if lost is None:
+        return
+    gone = items[lost.item].settle(JobScope(ctx.job, ctx.plan), lost.sent)
+    recorder.record_batch(ctx, entity=lost.entity, deleted=gone, cursor=ctx.cursor, settled=lost)
 
 
 def verify(ctx: Chunk) -> bool:
@@ -306,6 +325,7 @@ def complete(ctx: Chunk) -> bool:
     # Collected ids have served their purpose once the result is proven.
     with transaction.atomic():
         CollectedId.objects.filter(job_id=ctx.job.pk).delete()
+        InFlightBatch.objects.filter(job_id=ctx.job.pk).delete()
     return True
 
 

@@ -19,7 +19,15 @@ from django.db import connection
 from django.utils import timezone
 
 from deletion_console.engine.plan import Phase, Plan
-from deletion_console.models import OVER_STATES, TERMINAL_STATUSES, DeletionJob, JobEventKind, JobStatus, StepState
+from deletion_console.models import (
+    OVER_STATES,
+    TERMINAL_STATUSES,
+    DeletionJob,
+    InFlightBatch,
+    JobEventKind,
+    JobStatus,
+    StepState,
+)
 from deletion_console.services import lifecycle, outbox, outcomes
 from deletion_console.services.context import Chunk
 from deletion_console.services.lifecycle import Action
@@ -121,17 +129,43 @@ def record_facts(ctx: Chunk, facts: dict, warning: str | None = None) -> Deletio
     return lifecycle.record(ctx, mutate)
 
 
-def record_batch(ctx: Chunk, *, entity: str, deleted: int, cursor: dict) -> DeletionJob:
+def record_intent(ctx: Chunk, *, item: int, entity: str, sent: dict) -> DeletionJob:
+    """What a batch is about to send to a store that may delete part of it and lose the reply
+    (see InFlightBatch); a superseded chunk stops here, before it deletes anything."""
+
+    def mutate(job):
+        # A new row each time: a settle removes the one it checked by its id, and no other.
+        InFlightBatch.objects.filter(job=job, step=ctx.step).delete()
+        InFlightBatch.objects.create(
+            job=job, step=ctx.step, item=item, entity=entity, sent=sent, run=ctx.run, chunk=ctx.chunk
+        )
+
+    return lifecycle.record(ctx, mutate)
+
+
+def in_flight(ctx: Chunk) -> InFlightBatch | None:
+    """The step's batch whose reply was lost, if any, to settle before deleting more."""
+    return InFlightBatch.objects.filter(job_id=ctx.job.pk, step=ctx.step).first()
+
+
+def record_batch(
+    ctx: Chunk, *, entity: str, deleted: int, cursor: dict, landed: bool = False, settled: InFlightBatch | None = None
+) -> DeletionJob:
     """Add one batch's count and move the step's cursor past it, in one transaction; the
     returned job tells the caller whether to stop. A batch that deleted nothing only moves the
-    cursor: the audit trail lists what was deleted."""
+    cursor: the audit trail lists what was deleted. `landed`: the batch had an intent, which
+    its count now replaces; `settled`: the count is that of an earlier chunk's lost batch."""
 
     def count(job):
+        if settled is not None and not InFlightBatch.objects.filter(pk=settled.pk).delete()[0]:
+            return  # another chunk of the step settled it first
         if deleted:
             per_step = dict(job.counts.get(ctx.step, {}))
             per_step[entity] = per_step.get(entity, 0) + deleted
             job.counts = {**job.counts, ctx.step: per_step}
             job.progress = _percent(job)
+        if landed:
+            InFlightBatch.objects.filter(job=job, step=ctx.step, run=ctx.run, chunk=ctx.chunk).delete()
 
     def count_and_move(job):
         count(job)
@@ -140,6 +174,8 @@ def record_batch(ctx: Chunk, *, entity: str, deleted: int, cursor: dict) -> Dele
     event = None
     if deleted:
         event = {"step": ctx.step, "kind": JobEventKind.BATCH, "attempt": ctx.attempt, "counts": {entity: deleted}}
+        if settled is not None:
+            event["message"] = f"counted when checked: an interrupted batch's {entity} whose reply was lost"
     return _patiently(lambda: lifecycle.record(ctx, count_and_move, event=event, if_superseded=count))
 
 

@@ -63,8 +63,13 @@ def count_keys(db: str, collection: str, keys: list, extra: dict | None = None) 
     decoding the whole collection, so a list is looked up key by key; these lists are only
     ever a legacy parent's child arrays, or the target's own key.
     """
+    return len(present_keys(db, collection, keys, extra))
+
+
+def present_keys(db: str, collection: str, keys: list, extra: dict | None = None) -> list:
+    """Those of these _ids that exist (and match extra), looked up key by key as count_keys does."""
     coll = database(db)[collection]
-    return sum(coll.count_documents({"_id": key, **(extra or {})}, limit=1) for key in keys)
+    return [key for key in keys if coll.count_documents({"_id": key, **(extra or {})}, limit=1)]
 
 
 def first_ids(db: str, collection: str, query: dict, limit: int) -> list:
@@ -117,27 +122,23 @@ def _not_pushed_down(conditions: dict) -> dict:
     return {field: {"$in": [value]} if value is not None else value for field, value in conditions.items()}
 
 
-def delete_some(db: str, collection: str, query: dict, size: int, whole: bool) -> tuple[int, bool, bool]:
-    """Delete part of what matches query: (deleted, nothing left, the whole was tried and too big).
+def delete_whole(db: str, collection: str, query: dict) -> int | None:
+    """Delete everything matching query in one delete_many, or None if the store refused it as
+    too big (then nothing was deleted).
 
     FerretDB (1.24, PostgreSQL backend) evaluates a filter by fetching what its pushed-down
     equalities select and filtering the rest in Go, then deletes by one statement binding every
     matched _id: a delete_many is linear in its matches but refused beyond 65,535 of them, and a
     range added to the owner filter is not pushed down, so each slice would fetch everything
-    still owned (quadratic). So, with `whole`, one delete_many of everything (the caller expects
-    it to fit); otherwise, or if it was refused, exact-key deletes of `size` owned _ids, linear
+    still owned (quadratic). Past that, the caller deletes `first_ids` by exact keys, linear
     whatever the total.
     """
-    if whole:
-        try:
-            return delete_where(db, collection, query), True, False
-        except OperationFailure as exc:
-            if not errors.is_too_many_matches(exc):
-                raise
-    keys = first_ids(db, collection, query, size)
-    if not keys:
-        return 0, True, whole
-    return delete_keys(db, collection, keys, query), False, whole
+    try:
+        return delete_where(db, collection, query)
+    except OperationFailure as exc:
+        if not errors.is_too_many_matches(exc):
+            raise
+        return None
 
 
 # -- the store's shape, as plan checks and ensure_indexes ask it ---------------------------------

@@ -63,8 +63,8 @@ def test_a_server_stopped_mid_job_and_started_again_leaves_nothing_behind(
     assert row.outcome.startswith(outcome), row.outcome
     assert row.outcome.endswith("succeeded"), row.outcome
     assert "audit trail broken" not in row.outcome
-    if server in ("redis", "rabbitmq"):
-        assert "counted" not in row.outcome, row.outcome
+    # Counts equal deleted: a batch whose reply the outage swallowed is settled, not lost.
+    assert "counted" not in row.outcome, row.outcome
     assert row.recover_seconds is not None and row.recover_seconds < 30
     assert row.residue == 0
     assert row.events_lost.startswith("0 lost, 0 twice of "), row.events_lost

@@ -1,9 +1,10 @@
 """The MongoDB primitives against the bundled store's limits, on the real server."""
 
 import pytest
-from django.conf import settings
 from pymongo.errors import OperationFailure
 
+from deletion_console.engine.mongo import MongoDocs
+from deletion_console.engine.orphans import OwnerScope
 from deletion_console.stores import errors, mongo
 
 pytestmark = pytest.mark.usefixtures("clean_stores")
@@ -29,18 +30,21 @@ def test_the_bundled_store_refuses_one_delete_past_65535_matches_and_deletes_not
 
 
 def test_deleting_past_one_statement_goes_in_slices_within_the_limit_and_spares_the_neighbour(just_past_one_statement):
-    def delete_some(whole):
-        return mongo.delete_some(settings.MONGODB_DB, "campaign_events", {"campaign_id": "big"}, 5_000, whole)
+    events = MongoDocs("campaign_events", "campaign_events", field="campaign_id")
+    intents = []
+    scope = OwnerScope("big", intents.append)
 
     # A stale hint said it would fit: the whole delete is refused, and this batch goes key by key.
-    first, finished, refused = delete_some(whole=True)
-    deleted = [first]
-    while not finished:
-        n, finished, _ = delete_some(whole=False)
-        deleted.append(n)
+    batch = events.delete_batch(scope, None, 5_000, 10)
+    deleted = [batch.deleted]
+    while batch.resume_at is not None:
+        batch = events.delete_batch(scope, batch.resume_at, 5_000, 0)
+        deleted.append(batch.deleted)
 
-    assert refused and not deleted[0] > 5_000
     assert sum(deleted) == ONE_STATEMENT + 1
     assert max(deleted) <= 5_000
+    # Each batch said what it sent before it went, for one interrupted to be settled.
+    assert intents[0]["whole"] == 10
+    assert [len(sent["keys"]) for sent in intents[1:]] == [n for n in deleted if n]
     assert just_past_one_statement.count_documents({"campaign_id": "big"}) == 0
     assert just_past_one_statement.count_documents({"campaign_id": "neighbour"}) == 100
