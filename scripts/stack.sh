@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# Local servers for development and tests: PostgreSQL, Redis, FerretDB (MongoDB
-# protocol) and Neo4j, all on 127.0.0.1, all state under .devstack/.
+# Local servers for development and tests: PostgreSQL (the console's, and the target
+# platform's own), Redis, RabbitMQ, FerretDB (MongoDB protocol) and Neo4j, all on 127.0.0.1,
+# all state under .devstack/.
 #
 #   scripts/stack.sh up|status|down|env
 #
 # STACK_INSTANCE (default dev; tests use test) picks .devstack/<instance>/ and a
-# port set, so several stacks can run side by side. PG_PORT, REDIS_PORT,
+# port set, so several stacks can run side by side. PG_PORT, TARGET_PG_PORT, REDIS_PORT,
 # MONGO_PORT and NEO4J_BOLT_PORT override the ports. FerretDB stores its data in the
 # instance's PostgreSQL, so it starts once that is up and provisioned. Builds shared by all
 # instances (FerretDB binary, Neo4j jars) live in .devstack/build/.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-for f in common postgres redis rabbitmq ferretdb neo4j; do
+for f in common postgres target_postgres redis rabbitmq ferretdb neo4j; do
   # shellcheck source=/dev/null
   source "$HERE/stack/$f.sh"
 done
 
-SERVICES=(postgres redis rabbitmq ferretdb neo4j)
-svc_fn() { local prefix=$1; [[ $prefix == postgres ]] && prefix=pg; printf '%s_%s' "$prefix" "$2"; }
+SERVICES=(postgres target-postgres redis rabbitmq ferretdb neo4j)
+svc_fn() {
+  local prefix=$1
+  case $prefix in postgres) prefix=pg ;; target-postgres) prefix=tpg ;; esac
+  printf '%s_%s' "$prefix" "$2"
+}
 svc() { local name=$1 op=$2; shift 2; "$(svc_fn "$name" "$op")" "$@"; }
 
 # The port a running server was started with: the env overrides may have
@@ -54,7 +59,7 @@ wait_ready() {  # service timeout-seconds
 table() {
   local name pid port state down=0
   printf 'instance %s (%s)\n' "$INSTANCE" "$(rel "$INST_DIR")"
-  printf '%-9s %-8s %-16s %-8s %s\n' SERVICE STATE ADDRESS PID LOG
+  printf '%-15s %-8s %-16s %-8s %s\n' SERVICE STATE ADDRESS PID LOG
   for name in "${SERVICES[@]}"; do
     pid=$(svc "$name" pid) port=$(svc "$name" port)
     [[ -z $pid ]] || port=$(live_port "$name")
@@ -63,7 +68,7 @@ table() {
     elif port_open "$port"; then state=taken down=1  # something else holds our port
     else state=down down=1
     fi
-    printf '%-9s %-8s %-16s %-8s %s\n' "$name" "$state" "127.0.0.1:$port" \
+    printf '%-15s %-8s %-16s %-8s %s\n' "$name" "$state" "127.0.0.1:$port" \
       "${pid:--}" "$(rel "$(svc "$name" log)")"
   done
   return "$down"
@@ -75,7 +80,7 @@ cmd_up() {
   # Neo4j is by far the slowest to boot, so it goes first and the rest start
   # while it warms up; FerretDB needs its PostgreSQL database, so it comes last.
   local name
-  for name in neo4j rabbitmq redis postgres ferretdb; do
+  for name in neo4j rabbitmq redis postgres target-postgres ferretdb; do
     [[ $name != ferretdb ]] || { wait_ready postgres 60; pg_provision; }
     if [[ -n $(svc "$name" pid) && $(live_port "$name") != "$(svc "$name" port)" ]]; then
       say "restarting $name to move it from port $(live_port "$name") to $(svc "$name" port)"
@@ -92,6 +97,8 @@ cmd_up() {
   done
   wait_ready postgres 60
   pg_provision
+  wait_ready target-postgres 60
+  tpg_provision
   wait_ready redis 60
   wait_ready rabbitmq 120
   rabbitmq_provision
@@ -103,7 +110,7 @@ cmd_up() {
 cmd_down() {  # [service...]: only those (the failure tests stop one server mid-job)
   lock_instance
   local name names=("$@")
-  ((${#names[@]})) || names=(neo4j ferretdb rabbitmq redis postgres)
+  ((${#names[@]})) || names=(neo4j ferretdb rabbitmq redis postgres target-postgres)
   for name in "${names[@]}"; do
     [[ " ${SERVICES[*]} " == *" $name "* ]] || die "unknown service '$name' (one of: ${SERVICES[*]})"
   done
@@ -118,7 +125,7 @@ cmd_down() {  # [service...]: only those (the failure tests stop one server mid-
 cmd_env() {
   cat <<ENV
 export DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/deletion_console
-export TARGET_DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$PG_PORT/deletion_target
+export TARGET_DATABASE_URL=postgres://deletion:deletion@127.0.0.1:$TARGET_PG_PORT/deletion_target
 export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 export RABBITMQ_URL=$(rabbitmq_url "$RABBITMQ_CONSOLE_USER")
 $(for name in "${RABBITMQ_SERVICE_USERS[@]}"; do printf 'export %s=%s\n' "$(rabbitmq_url_var "$name")" "$(rabbitmq_url "$name")"; done)

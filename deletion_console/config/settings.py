@@ -111,7 +111,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The stores whose data gets deleted.
 TARGET_DATABASE_URL = env.str(
-    "TARGET_DATABASE_URL", default="postgres://deletion:deletion@127.0.0.1:55432/deletion_target"
+    "TARGET_DATABASE_URL", default="postgres://deletion:deletion@127.0.0.1:55433/deletion_target"
 )
 TARGET_LOCK_TIMEOUT = env.str("TARGET_LOCK_TIMEOUT", default="10s")
 TARGET_STATEMENT_TIMEOUT = env.str("TARGET_STATEMENT_TIMEOUT", default="10min")

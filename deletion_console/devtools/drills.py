@@ -45,10 +45,20 @@ from tenants.seeding import TenantSpec, create_tenant
 
 ROOT = Path(settings.BASE_DIR)
 PLAYERS = tuple(f"drill-player-{n}" for n in range(5))
-SERVERS = ("redis", "rabbitmq", "postgres", "neo4j", "ferretdb")
+SERVERS = ("redis", "rabbitmq", "postgres", "target-postgres", "neo4j", "ferretdb")
 # The step during which each server goes away: one that needs it (every step needs the
 # console's PostgreSQL and the broker; FerretDB keeps its documents in that PostgreSQL too).
-STEP_OF = {"neo4j": "neo4j", "ferretdb": "mongodb", "postgres": "mongodb", "redis": "mongodb", "rabbitmq": "mongodb"}
+STEP_OF = {
+    "neo4j": "neo4j",
+    "ferretdb": "mongodb",
+    "postgres": "mongodb",
+    "target-postgres": "postgres",
+    "redis": "mongodb",
+    "rabbitmq": "mongodb",
+}
+# The target platform's rows are sessions and their attendance (three players each): enough of
+# them that the postgres step outlasts the outage's start.
+SESSIONS_OF = {"target-postgres": 100_000}
 # The deployed clocks (settings' defaults), with batches small enough that a drill-sized step
 # lasts through an outage.
 WORKER_ENV = {
@@ -88,7 +98,7 @@ def run(*, outage_seconds: float, soak_jobs: int, only: set[str] | None, log) ->
         for server in SERVERS:
             if wanted(server):
                 log(f"{server} stopped for {outage_seconds:g} s mid-job")
-                rows.append(outage(server, rng, seconds=outage_seconds, tap=tap))
+                rows.append(outage(server, rng, seconds=outage_seconds, tap=tap, sessions=SESSIONS_OF.get(server, 3)))
         if wanted("concurrency"):
             log("20 jobs at once, and a tiny one among 19 large")
             rows.extend(concurrency(rng))
@@ -123,8 +133,11 @@ def crash(workers: "Workers", rng, *, restart: bool) -> Row:
     )
 
 
-def outage(server: str, rng, *, seconds: float, tap: "EventTap", events: int = 15_000, children: int = 120) -> Row:
-    (target,) = create_campaigns([_campaign(f"Outage {server}", events=events, children=children)], rng)
+def outage(
+    server: str, rng, *, seconds: float, tap: "EventTap", events: int = 15_000, children: int = 120, sessions: int = 3
+) -> Row:
+    spec = _campaign(f"Outage {server}", events=events, children=children, sessions=sessions)
+    (target,) = create_campaigns([spec], rng)
     expected = preview("campaign", target.id).total
     job = _request("campaign", target.id)
     _wait_until(lambda: _underway(job.pk, STEP_OF[server]), f"the {STEP_OF[server]} step")
@@ -239,8 +252,8 @@ def soak(workers: "Workers", rng, *, jobs_count: int) -> list[Row]:
 # -- what the drills read -----------------------------------------------------------------------
 
 
-def _campaign(name: str, *, events: int, children: int = 10) -> CampaignSpec:
-    return CampaignSpec(name=name, children=children, events=events, players=PLAYERS[:3], sessions=3)
+def _campaign(name: str, *, events: int, children: int = 10, sessions: int = 3) -> CampaignSpec:
+    return CampaignSpec(name=name, children=children, events=events, players=PLAYERS[:3], sessions=sessions)
 
 
 def _tenant(n: int) -> TenantSpec:

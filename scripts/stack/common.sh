@@ -17,8 +17,8 @@ INST_DIR=$STACK_DIR/$INSTANCE
 
 # Fixed per-instance ports so dev and test can run side by side; env vars override.
 case $INSTANCE in
-  dev)  _defaults=(55432 56379 57017 57687 55672) ;;
-  test) _defaults=(55532 56479 57117 57787 55772) ;;
+  dev)  _defaults=(55432 56379 57017 57687 55672 55433) ;;
+  test) _defaults=(55532 56479 57117 57787 55772 55533) ;;
   *)    _defaults=("" "" "" "") ;;
 esac
 PG_PORT=${PG_PORT:-${_defaults[0]}}
@@ -28,7 +28,10 @@ NEO4J_BOLT_PORT=${NEO4J_BOLT_PORT:-${_defaults[3]}}
 # RabbitMQ takes three ports from here (AMQP, Erlang distribution, epmd).
 AMQP_PORT=${AMQP_PORT:-${_defaults[4]:-}}
 [[ -n $AMQP_PORT || ! $REDIS_PORT =~ ^[0-9]+$ ]] || AMQP_PORT=$((REDIS_PORT + 10))
-for _v in PG_PORT REDIS_PORT MONGO_PORT NEO4J_BOLT_PORT AMQP_PORT; do
+# The target platform's own PostgreSQL, next to the console's.
+TARGET_PG_PORT=${TARGET_PG_PORT:-${_defaults[5]:-}}
+[[ -n $TARGET_PG_PORT || ! $PG_PORT =~ ^[0-9]+$ ]] || TARGET_PG_PORT=$((PG_PORT + 1))
+for _v in PG_PORT REDIS_PORT MONGO_PORT NEO4J_BOLT_PORT AMQP_PORT TARGET_PG_PORT; do
   [[ ${!_v} =~ ^[0-9]+$ ]] || die "instance '$INSTANCE' has no default ports: set PG_PORT, REDIS_PORT, MONGO_PORT and NEO4J_BOLT_PORT"
 done
 unset _v _defaults

@@ -2,6 +2,7 @@
 # PostgreSQL from Debian packages, one cluster per instance. Sourced by stack.sh.
 
 PG_LINK=$INST_DIR/postgres   # the cluster lives here (or a symlink, see pg_prepare)
+PG_CLUSTER=$INSTANCE         # its name where it cannot live there (see pg_prepare)
 
 pg_home() {
   if [[ -e $PG_LINK ]]; then readlink -f "$PG_LINK"; else printf '%s' "$PG_LINK"; fi
@@ -45,7 +46,7 @@ pg_prepare() {
     chown postgres:postgres "$PG_LINK"
   else
     local target
-    target=$(getent passwd postgres | cut -d: -f6)/devstack/$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)/$INSTANCE
+    target=$(getent passwd postgres | cut -d: -f6)/devstack/$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)/$PG_CLUSTER
     say "postgres cannot use $(rel "$PG_LINK") directly; keeping the cluster in $target (symlinked)"
     runuser -u postgres -- mkdir -p -m 700 "$target"
     ln -s "$target" "$PG_LINK"
@@ -75,7 +76,7 @@ pg_write_conf() {
     echo "unix_socket_directories = '$home/run'"
     echo "shared_buffers = 128MB"
     echo "max_connections = 100"
-    if [[ $INSTANCE == test ]]; then
+    if [[ $INSTANCE == test* ]]; then
       # Test databases are recreated on every run, so crash safety buys nothing
       # there; skipping fsync makes CREATE DATABASE and migrations much faster.
       echo "fsync = off"
@@ -101,13 +102,14 @@ pg_start() {
 }
 
 # Idempotent: the console's role (CREATEDB so pytest-django can make test DBs) and databases:
-# the console's own, the target platform's, and FerretDB's storage (see ferretdb.sh).
+# the console's own and FerretDB's storage (see ferretdb.sh); the target platform's has its own
+# cluster (target_postgres.sh).
 pg_provision() {
   "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$(pg_home)/run" -p "$PG_PORT" -U postgres -d postgres >/dev/null <<'SQL'
 SELECT 'CREATE ROLE deletion' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'deletion') \gexec
 ALTER ROLE deletion LOGIN CREATEDB PASSWORD 'deletion';
 SELECT format('CREATE DATABASE %I OWNER deletion', d)
-  FROM unnest(ARRAY['deletion_console', 'deletion_target', 'ferretdb']) AS d
+  FROM unnest(ARRAY['deletion_console', 'ferretdb']) AS d
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d) \gexec
 ALTER DATABASE ferretdb SET plan_cache_mode = force_custom_plan;
 SQL

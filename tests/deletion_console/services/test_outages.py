@@ -19,6 +19,7 @@ OUTAGE_WORKER = {
     "DELETION_MONGODB_BATCH": "300",
     "DELETION_MONGODB_STATEMENT_MAX": "600",
     "DELETION_NEO4J_BATCH": "10",
+    "DELETION_POSTGRES_BATCH": "50",
 }
 
 
@@ -50,6 +51,9 @@ def neighbours(rng):
         ("redis", ("went on by itself", "went on through the outage")),
         ("rabbitmq", ("went on by itself", "went on through the outage")),
         ("postgres", ("went on by itself", "went on through the outage")),
+        # The platform's own database, on its own server: the postgres step waits out its
+        # retries and goes on, or fails and is resumed.
+        ("target-postgres", ("went on by itself", "failed (")),
         # Back before its retries run out, or not: the job goes on, or a step that reads it (the
         # mongodb step, or verify if that step was over) fails and is resumed.
         ("ferretdb", ("went on by itself", "went on through the outage", "failed (")),
@@ -58,7 +62,8 @@ def neighbours(rng):
 def test_a_server_stopped_mid_job_and_started_again_leaves_nothing_behind(
     server, outcome, outage_worker, tap, neighbours, rng
 ):
-    row = drills.outage(server, rng, seconds=4, tap=tap, events=3_000, children=30)
+    sessions = 1_000 if server == "target-postgres" else 3
+    row = drills.outage(server, rng, seconds=4, tap=tap, events=3_000, children=30, sessions=sessions)
 
     assert row.outcome.startswith(outcome), row.outcome
     assert row.outcome.endswith("succeeded"), row.outcome
