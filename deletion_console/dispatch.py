@@ -40,23 +40,23 @@ def queue_chunks(job: DeletionJob, steps: list[str], *, countdown: float = 0, on
     if not steps:
         return
     messages = [[str(job.pk), step, job.run, job.step(step).chunk] for step in steps]
-    transaction.on_commit(partial(_send, messages, lane(job), countdown, on_unqueued))
+    transaction.on_commit(partial(_send, messages, priority(job), countdown, on_unqueued))
 
 
-def lane(job: DeletionJob) -> str:
-    """The queue for the job's chunks: a small job's go to the quick lane (see settings)."""
+def priority(job: DeletionJob) -> int:
+    """The priority of the job's chunks: a small job's are served first (see settings)."""
     if job.total_expected <= settings.DELETION_QUICK_JOB_ROWS:
-        return settings.DELETION_QUICK_QUEUE
-    return settings.CELERY_TASK_DEFAULT_QUEUE
+        return settings.DELETION_PRIORITY_FIRST
+    return settings.DELETION_PRIORITY_LARGE
 
 
-def _send(messages: list[list], queue: str, countdown: float, on_unqueued) -> None:
+def _send(messages: list[list], priority: int, countdown: float, on_unqueued) -> None:
     try:
         if len(messages) == 1:
-            current_app.send_task(RUN_CHUNK, args=messages[0], queue=queue, countdown=countdown or None)
+            current_app.send_task(RUN_CHUNK, args=messages[0], priority=priority, countdown=countdown or None)
         else:
             group(signature(RUN_CHUNK, args=args, app=current_app) for args in messages).apply_async(
-                queue=queue, countdown=countdown or None
+                priority=priority, countdown=countdown or None
             )
     except OperationalError as exc:
         if on_unqueued is None:

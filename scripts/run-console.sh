@@ -28,7 +28,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-$PY -m celery -A deletion_console.config worker -Q deletions,deletions-quick --loglevel INFO >"$LOGS/worker.log" 2>&1 &
+$PY -m celery -A deletion_console.config worker -Q deletion-tasks --loglevel INFO >"$LOGS/worker.log" 2>&1 &
 pids+=($!)
 $PY -m celery -A deletion_console.config beat -s "$LOGS/beat-schedule" --loglevel INFO >"$LOGS/beat.log" 2>&1 &
 pids+=($!)

@@ -231,7 +231,7 @@ class _Workers:
                         "deletion_console.config",
                         "worker",
                         "-Q",
-                        "deletions,deletions-quick",
+                        "deletion-tasks",
                         "--pool",
                         "solo",
                         "-n",

@@ -181,10 +181,11 @@ def concurrency(rng) -> list[Row]:
     _wait_until(
         lambda: DeletionJob.objects.filter(pk__in=[j.pk for j in large], status="running").count() >= 2, "running"
     )
+    under_way = DeletionJob.objects.filter(pk__in=[j.pk for j in large]).exclude(status__in=TERMINAL_STATUSES)
+    large_running = under_way.count()
     tiny_started = time.monotonic()
     tiny_job = _finish(_request("campaign", tiny.id).pk)
     tiny_seconds = time.monotonic() - tiny_started
-    large_running = DeletionJob.objects.filter(pk__in=[j.pk for j in large], status="running").count()
     done = [_finish(j.pk, timeout=1800) for j in large]
     seconds = time.monotonic() - started
     succeeded = sum(j.status == JobStatus.SUCCEEDED for j in [*done, tiny_job])
@@ -196,8 +197,8 @@ def concurrency(rng) -> list[Row]:
             residue=sum(_residue(j) for j in [*done, tiny_job]),
         ),
         Row(
-            fault=f"a tiny job while {large_running} large ones run",
-            outcome=f"{tiny_job.status}",
+            fault=f"a tiny job requested while {large_running} large ones are under way",
+            outcome=f"{tiny_job.status}; request to end {_ran_for(tiny_job):.1f} s, after its preview",
             recover_seconds=tiny_seconds,
             residue=_residue(tiny_job),
         ),
@@ -299,6 +300,10 @@ def _finish(job_id, *, timeout: float = 600, terminal_only: bool = True) -> Dele
     if not terminal_only:
         return job
     raise RuntimeError(f"drill job {job_id} still {job.status} at {job.current_phase} after {timeout} s")
+
+
+def _ran_for(job: DeletionJob) -> float:
+    return (job.finished_at - job.created_at).total_seconds()
 
 
 def _residue(job: DeletionJob) -> int:
@@ -408,7 +413,7 @@ class Workers:
     def start(self, node: int) -> None:
         if node in self.procs and self.procs[node].poll() is None:
             return
-        queues = f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.DELETION_QUICK_QUEUE}"
+        queues = ",".join(settings.DELETION_QUEUES)
         args = ["worker", "-Q", queues, "-c", "1", "-n", self.names[node], "--without-gossip", "--without-mingle"]
         self.procs[node] = self._spawn(args, f"drill{node}-worker")
         deadline = time.monotonic() + 60

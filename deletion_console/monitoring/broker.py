@@ -9,8 +9,8 @@ from kombu.transport.redis import Channel
 
 
 def _redis_depth(url: str, queue: str) -> int:
-    # kombu's Redis transport keeps a queue as one list per priority step ("deletions" for the
-    # default priority, "deletions\x06\x163" and so on for the others).
+    # kombu's Redis transport keeps a queue as one list per priority step ("deletion-tasks" for the
+    # default priority, "deletion-tasks\x06\x163" and so on for the others).
     sep = Channel.sep
     keys = [queue if step == 0 else f"{queue}{sep}{step}" for step in Channel.priority_steps]
     client = redis.Redis.from_url(url, socket_timeout=settings.STORE_TIMEOUT_SECONDS)

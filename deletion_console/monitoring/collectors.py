@@ -72,7 +72,7 @@ class DeletionCollector:
 
     def _queue(self):
         gauge = GaugeMetricFamily("deletion_queue_depth", "Messages waiting in the queue.", labels=["queue"])
-        for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.DELETION_QUICK_QUEUE):
+        for queue in settings.DELETION_QUEUES:
             try:
                 depth = broker.queue_depth(queue)
             except Exception:  # the broker being down is what this figure is for; the scrape goes on

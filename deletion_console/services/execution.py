@@ -75,6 +75,7 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True, w
     started = time.monotonic()
     deadline = started + settings.DELETION_CHUNK_SECONDS
     run_on_until = started + settings.DELETION_CHUNK_SECONDS * RUN_ON_SHARE if run_on else started
+    quick_until = deadline if run_on else started
     message = [step, run, chunk]
     waiting: list[str] = []  # steps numbered by this task and to be run on here, in turn
     while True:
@@ -101,6 +102,10 @@ def run_chunk(*, job_id, step: str, run: int, chunk: int, run_on: bool = True, w
         # From here on the chunk's log lines carry the job's kind, target and attempt too.
         logcontext.bind_job(job, attempt=ctx.attempt)
         logcontext.bind(step=step, chunk=chunk)
+        if job.total_expected <= settings.DELETION_QUICK_JOB_ROWS:
+            # A small job's whole run fits in a chunk or two: queueing its next step would send
+            # it to wait behind other jobs' chunks again, for far longer than the step takes.
+            run_on_until = quick_until
         try:
             outcome, following = _run(ctx, deadline=deadline, run_on=time.monotonic() < run_on_until)
         except lifecycle.Superseded:

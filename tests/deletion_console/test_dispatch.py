@@ -20,10 +20,10 @@ def test_a_running_worker_answers_with_its_process_and_a_gone_one_not_at_all(cel
 
 
 @pytest.mark.django_db
-def test_a_small_job_goes_to_the_quick_lane_and_a_large_one_to_the_default(settings):
+def test_a_small_job_is_served_first_and_a_large_one_last(settings):
     settings.DELETION_QUICK_JOB_ROWS = 100
     small = DeletionJobFactory(preview={"mongodb": {"campaign_events": 100}})
     large = DeletionJobFactory(preview={"mongodb": {"campaign_events": 101}})
 
-    assert dispatch.lane(small) == settings.DELETION_QUICK_QUEUE
-    assert dispatch.lane(large) == settings.CELERY_TASK_DEFAULT_QUEUE
+    assert dispatch.priority(small) == settings.DELETION_PRIORITY_FIRST
+    assert dispatch.priority(large) == settings.DELETION_PRIORITY_LARGE

@@ -89,8 +89,7 @@ def test_the_counters_move_after_a_deletion_through_a_real_worker(client, rng):
     assert grown("deletion_step_duration_seconds_count", kind="campaign", step="mongodb") == 1
     assert grown("deletion_step_duration_seconds_bucket", kind="campaign", step="mongodb", le="+Inf") == 1
     assert grown("deletion_step_duration_seconds_sum", kind="campaign", step="mongodb") > 0
-    assert value(after, "deletion_queue_depth", queue="deletions") >= 0
-    assert value(after, "deletion_queue_depth", queue="deletions-quick") >= 0
+    assert value(after, "deletion_queue_depth", queue="deletion-tasks") >= 0
     assert value(after, "deletion_celery_workers") >= 1
     ran = [
         v

@@ -129,4 +129,4 @@ def test_a_large_tenant_queues_its_side_by_side_services_to_run_on_several_worke
     [queued] = [cb for cb in callbacks if getattr(cb, "func", None) is dispatch._send]
     together = next(phase for phase in get_plan("tenant").phases if len(phase.step_names) > 1)
     assert sorted(message[1] for message in queued.args[0]) == sorted(together.step_names)
-    assert queued.args[1] == settings.CELERY_TASK_DEFAULT_QUEUE
+    assert queued.args[1] == settings.DELETION_PRIORITY_LARGE
