@@ -98,14 +98,19 @@ class GraphNodes:
         if "after" in position:
             ids, last = scope.ids_after(self.collected, position["after"], size)
             if ids:
-                query = f"{self._collected_unowned()} DETACH DELETE n RETURN count(*)"
-                return Batch(graph.write_value(query, ids=[str(i) for i in ids]), {"after": last})
+                found = graph.read_value(
+                    f"{self._collected_unowned()} RETURN collect(elementId(n))", ids=[str(i) for i in ids]
+                )
+                return Batch(_delete_elements(scope, NODES, found), {"after": last})
             return Batch(0, {"owned": True} if self.owner_property else None)
         query = (
             f"MATCH (n:{name(self.label)}) WHERE n.{name(self.owner_property)} = $ref "
-            "WITH n LIMIT $batch DETACH DELETE n RETURN count(*)"
+            "WITH n LIMIT $batch RETURN collect(elementId(n))"
         )
-        return _limited(query, scope.ref, size, position)
+        return _limited(scope, NODES, query, size, position)
+
+    def settle(self, scope: Scope, sent: dict) -> int:
+        return _settle(NODES, sent)
 
 
 @dataclass(frozen=True)
@@ -149,12 +154,37 @@ class GraphRelationships:
         return self.residue(ref=scope.ref, keys=scope.keys).count(scope)
 
     def delete_batch(self, scope: Scope, position, size: int, expected: int) -> Batch:
-        query = f"MATCH {self.pattern} WITH r LIMIT $batch DELETE r RETURN count(*)"
-        return _limited(query, scope.ref, size, position or {"owned": True})
+        query = f"MATCH {self.pattern} WITH r LIMIT $batch RETURN collect(elementId(r))"
+        return _limited(scope, RELATIONSHIPS, query, size, position or {"owned": True})
+
+    def settle(self, scope: Scope, sent: dict) -> int:
+        return _settle(RELATIONSHIPS, sent)
 
 
-def _limited(query: str, ref: str, size: int, position) -> Batch:
-    # One transaction per batch keeps each within the server's transaction memory limit; a
-    # short batch means the index had no more matches.
-    deleted = graph.write_value(query, ref=ref, batch=size)
-    return Batch(deleted, position if deleted >= size else None)
+# How a batch's elements are found again by their element ids (an id seek each), to delete them
+# and to tell later which are gone.
+NODES = "MATCH (n) WHERE elementId(n) IN $elements"
+RELATIONSHIPS = "MATCH ()-[n]->() WHERE elementId(n) IN $elements"
+
+
+def _limited(scope: Scope, kind: str, select: str, size: int, position) -> Batch:
+    # A short batch means the index had no more matches.
+    found = graph.read_value(select, ref=scope.ref, batch=size)
+    return Batch(_delete_elements(scope, kind, found), position if len(found) >= size else None)
+
+
+def _delete_elements(scope: Scope, kind: str, elements: list[str]) -> int:
+    """Delete the batch's elements, found by a read first, in one write transaction (which keeps
+    each within the server's transaction memory limit). Found first so that the batch can say
+    what it sends: a commit whose reply is lost (the server stopped, the driver retrying the
+    write) is then settled by id, where a retried `LIMIT` delete would count only its own."""
+    if not elements:
+        return 0
+    scope.intend({"elements": elements})
+    delete = "DETACH DELETE n" if kind == NODES else "DELETE n"
+    return graph.write_value(f"{kind} {delete} RETURN count(*)", elements=elements)
+
+
+def _settle(kind: str, sent: dict) -> int:
+    left = graph.read_value(f"{kind} RETURN count(n)", elements=sent["elements"])
+    return len(sent["elements"]) - left
