@@ -274,10 +274,10 @@ class CollectedId(models.Model):
 
 
 class InFlightBatch(models.Model):
-    """A delete batch about to be sent to a store whose deletes are not recorded in the same
-    transaction as their count (all of them; written for MongoDB's, whose bulk of exact-key
-    deletes is not even one transaction): what the plan item needs to tell later how much of it
-    went, written before the batch is sent and removed with its count. One left behind means the
+    """A delete batch about to be sent to a store, whose deletes are not recorded in the same
+    transaction as their count (MongoDB's bulk of exact-key deletes is not even one transaction;
+    Neo4j's driver retries a write whose reply was lost): what the plan item needs to tell later
+    how much of it went, written before the batch is sent and removed with its count. One left behind means the
     reply was lost (the store or the worker went away mid-batch, perhaps after deleting part of
     it): the step's next chunk settles it, so that the job's counts stay equal to what it deleted."""
 
