@@ -291,7 +291,11 @@ class InFlightBatch(models.Model):
     chunk = models.PositiveIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["job", "step"], name="in_flight_batch_per_step")]
+        # One per chunk: whoever removes it (the chunk counting its batch, or a later one
+        # settling it) is the one that counts the batch, so it is counted once.
+        constraints = [
+            models.UniqueConstraint(fields=["job", "step", "run", "chunk"], name="in_flight_batch_per_chunk")
+        ]
 
     def __str__(self):
         return f"{self.entity} batch in flight"

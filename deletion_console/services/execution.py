@@ -296,11 +296,9 @@ def delete_step(ctx: Chunk) -> bool:
 
 def _settle(ctx: Chunk, items) -> None:
     # Before any new batch of the step: its deletes would make the lost batch's keys look gone.
-    lost = recorder.in_flight(ctx)
-    if lost is None:
-        return
-    gone = items[lost.item].settle(JobScope(ctx.job, ctx.plan), lost.sent)
-    recorder.record_batch(ctx, entity=lost.entity, deleted=gone, cursor=ctx.cursor, settled=lost)
+    for lost in recorder.in_flight(ctx):
+        gone = items[lost.item].settle(JobScope(ctx.job, ctx.plan), lost.sent)
+        recorder.record_batch(ctx, entity=lost.entity, deleted=gone, cursor=ctx.cursor, settled=lost)
 
 
 def verify(ctx: Chunk) -> bool:

@@ -129,23 +129,23 @@ def record_facts(ctx: Chunk, facts: dict, warning: str | None = None) -> Deletio
     return lifecycle.record(ctx, mutate)
 
 
-def record_intent(ctx: Chunk, *, item: int, entity: str, sent: dict) -> DeletionJob:
+def record_intent(ctx: Chunk, *, item: int, entity: str, sent: dict) -> None:
     """What a batch is about to send to a store that may delete part of it and lose the reply
-    (see InFlightBatch); a superseded chunk stops here, before it deletes anything."""
+    (see InFlightBatch): committed on its own before the batch is sent. The chunk's own row, so
+    no job lock is needed: a chunk superseded meanwhile stops at its batch's count, as before."""
+    InFlightBatch.objects.update_or_create(
+        job_id=ctx.job.pk,
+        step=ctx.step,
+        run=ctx.run,
+        chunk=ctx.chunk,
+        defaults={"item": item, "entity": entity, "sent": sent},
+    )
 
-    def mutate(job):
-        # A new row each time: a settle removes the one it checked by its id, and no other.
-        InFlightBatch.objects.filter(job=job, step=ctx.step).delete()
-        InFlightBatch.objects.create(
-            job=job, step=ctx.step, item=item, entity=entity, sent=sent, run=ctx.run, chunk=ctx.chunk
-        )
 
-    return lifecycle.record(ctx, mutate)
-
-
-def in_flight(ctx: Chunk) -> InFlightBatch | None:
-    """The step's batch whose reply was lost, if any, to settle before deleting more."""
-    return InFlightBatch.objects.filter(job_id=ctx.job.pk, step=ctx.step).first()
+def in_flight(ctx: Chunk) -> list[InFlightBatch]:
+    """The step's batches whose reply was lost (left by earlier chunks), to settle first."""
+    rows = InFlightBatch.objects.filter(job_id=ctx.job.pk, step=ctx.step)
+    return list(rows.exclude(run=ctx.run, chunk=ctx.chunk))
 
 
 def record_batch(
@@ -157,15 +157,17 @@ def record_batch(
     its count now replaces; `settled`: the count is that of an earlier chunk's lost batch."""
 
     def count(job):
-        if settled is not None and not InFlightBatch.objects.filter(pk=settled.pk).delete()[0]:
-            return  # another chunk of the step settled it first
+        # The batch is counted by whoever removes its row: this chunk, or a later one settling it.
+        if settled is not None:
+            if not InFlightBatch.objects.filter(pk=settled.pk).delete()[0]:
+                return
+        elif landed and not _own_batch(ctx).delete()[0]:
+            return
         if deleted:
             per_step = dict(job.counts.get(ctx.step, {}))
             per_step[entity] = per_step.get(entity, 0) + deleted
             job.counts = {**job.counts, ctx.step: per_step}
             job.progress = _percent(job)
-        if landed:
-            InFlightBatch.objects.filter(job=job, step=ctx.step, run=ctx.run, chunk=ctx.chunk).delete()
 
     def count_and_move(job):
         count(job)
@@ -177,6 +179,10 @@ def record_batch(
         if settled is not None:
             event["message"] = f"counted when checked: an interrupted batch's {entity} whose reply was lost"
     return _patiently(lambda: lifecycle.record(ctx, count_and_move, event=event, if_superseded=count))
+
+
+def _own_batch(ctx: Chunk):
+    return InFlightBatch.objects.filter(job_id=ctx.job.pk, step=ctx.step, run=ctx.run, chunk=ctx.chunk)
 
 
 def _patiently(write):

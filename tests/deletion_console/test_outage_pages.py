@@ -1,25 +1,16 @@
 """A request that meets an outage, with the real server stopped: a readable 503 that names the
 server and says what to do, for pages and for the API, never a traceback."""
 
-import os
-import subprocess
-from pathlib import Path
-
 import pytest
 from django.db import connections
 from django.test import Client
 
 from campaigns.seeding import CampaignSpec, create_campaign
+from deletion_console.devtools.drills import stack
 from tests.factories import deleter, succeeded_job
 
 # Like the failure tests: they stop real servers, so they stay out of the quick selections.
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("clean_stores", "transactional_db")]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def stack(*args):
-    subprocess.run(["scripts/stack.sh", *args], cwd=ROOT, check=True, capture_output=True, env=os.environ)
 
 
 class stopped:
@@ -90,13 +81,17 @@ def test_redis_down_answers_503_naming_redis(client, rng):
     assert_api_503(api, "Redis")
 
 
-def test_a_store_down_answers_503_naming_the_store(client, rng):
+@pytest.mark.parametrize(
+    ("server", "named", "error"),
+    [("neo4j", "Neo4j", "ServiceUnavailable"), ("target-postgres", "The target PostgreSQL", "OperationalError")],
+)
+def test_a_store_down_answers_503_naming_the_store(server, named, error, client, rng):
     target = create_campaign(CampaignSpec(name="Outage"), rng)
 
-    with stopped("neo4j"):
+    with stopped(server):
         api = client.get(f"/api/targets/campaign/{target.id}/preview/")
         page = client.post(f"/campaigns/{target.id}/delete/", {"confirm_name": target.name})
 
-    assert_api_503(api, "Neo4j")
+    assert_api_503(api, named)
     # The confirm page keeps its own answer to a store that is down: the form, with the error.
-    assert page.status_code == 503 and "ServiceUnavailable" in page.content.decode()
+    assert page.status_code == 503 and error in page.content.decode()
