@@ -143,9 +143,9 @@ def record_intent(ctx: Chunk, *, item: int, entity: str, sent: dict) -> None:
 
 
 def in_flight(ctx: Chunk) -> list[InFlightBatch]:
-    """The step's batches whose reply was lost (left by earlier chunks), to settle first."""
-    rows = InFlightBatch.objects.filter(job_id=ctx.job.pk, step=ctx.step)
-    return list(rows.exclude(run=ctx.run, chunk=ctx.chunk))
+    """The step's batches whose reply was lost, to settle first: left by earlier chunks, or by
+    an earlier delivery of this chunk's own message (a redelivered chunk has the same number)."""
+    return list(InFlightBatch.objects.filter(job_id=ctx.job.pk, step=ctx.step))
 
 
 def record_batch(
