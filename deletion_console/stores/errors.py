@@ -5,6 +5,7 @@ The one place that tells an outage from a fault, for the engine's retries and fo
 """
 
 import errno
+import re
 
 import psycopg
 from amqp import exceptions as amqp_errors
@@ -36,11 +37,17 @@ TRANSIENT = (
     TimeoutError,
 )
 _TRANSIENT_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ETIMEDOUT, errno.EPIPE}
+# FerretDB hands its PostgreSQL's errors on as an OperationFailure (InternalError), the SQLSTATE
+# in the message: a pooled backend connection that a restart of that PostgreSQL terminated
+# (57P01-57P03) or lost (class 08) fails the next command once, and the one after succeeds.
+_FERRETDB_BACKEND_GONE = re.compile(r"\(SQLSTATE (?:57P0[123]|08[0-9A-Z]{3})\)")
 
 
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TRANSIENT):
         return True
+    if isinstance(exc, mongo_errors.OperationFailure):
+        return bool(_FERRETDB_BACKEND_GONE.search(str(exc)))
     return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS
 
 
@@ -65,6 +72,8 @@ def unreachable_service(exc: BaseException) -> str | None:
         for types, name in _SERVICES:
             if isinstance(exc, types):
                 return name
+        if isinstance(exc, mongo_errors.OperationFailure) and is_transient(exc):
+            return "MongoDB"
         exc = exc.__cause__ or exc.__context__
     return "the message broker" if isinstance(first, kombu_errors.OperationalError) else None
 
