@@ -10,11 +10,12 @@ REQS_STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/
 # scripts/stack.sh env also sets DJANGO_DEBUG=true: the local stacks accept the development key.
 TEST_ENV = set -a && eval "$$(STACK_INSTANCE=test scripts/stack.sh env)" && export STACK_INSTANCE=test
 
-.PHONY: help install run test stack-up stack-status stack-down lint format migrations-check bench drill
+.PHONY: help install run test test-long stack-up stack-status stack-down lint format migrations-check bench drill
 
 help:
 	@echo "make run            start the console with demo data on http://127.0.0.1:8000/"
 	@echo "make test           run the whole test suite against real local servers"
+	@echo "make test-long      the full-size versions of a few tests (about 4 minutes)"
 	@echo "make stack-up|stack-status|stack-down   the local servers (STACK_INSTANCE=test for the test stack)"
 	@echo "make lint|format|migrations-check|bench|drill"
 
@@ -39,14 +40,22 @@ run: install
 	scripts/stack.sh up
 	scripts/run-console.sh
 
+# TEST_MARKS: which tests; make test leaves out the full-size versions (marked long) that
+# make test-long runs, so that the suite stays within its budget.
+TEST_MARKS ?= not long
 test: install
 	STACK_INSTANCE=test scripts/stack.sh up
 	scripts/ensure-chromium.sh
-	$(TEST_ENV) && $(PY) manage.py ensure_indexes >/dev/null && $(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) && $(PY) manage.py ensure_indexes >/dev/null && $(PY) -m pytest -m "$(TEST_MARKS)" $(PYTEST_ARGS)
 	@# The tests whose outcome depends on a broker, again on the other one: Redis as Celery's
 	@# broker and for the deletion events and requests (5: PYTEST_ARGS selected none of them).
 	$(TEST_ENV) && CELERY_BROKER_URL="$$REDIS_URL" DELETION_EVENTS_URL="$$REDIS_URL" \
-		$(PY) -m pytest -m broker -p no:cacheprovider $(PYTEST_ARGS) || [ $$? -eq 5 ]
+		$(PY) -m pytest -m "broker and ($(TEST_MARKS))" -p no:cacheprovider $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# The full-size versions (marked long, listed in the README's "Reliability"), and the whole
+# fuzzing run.
+test-long:
+	FUZZ_FULL=1 $(MAKE) test TEST_MARKS="long or fuzz"
 
 lint: install
 	$(VENV)/bin/ruff check .

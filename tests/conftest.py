@@ -27,3 +27,12 @@ def previews_counted_inline(settings):
     process's first count also looks for uncovered containers): the tests that read counts in
     the HTML see them. The background path's own tests set it to 0."""
     settings.DELETION_PREVIEW_INLINE_SECONDS = 10
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, settings):
+    """The default hasher costs a third of a second per user on a small machine, paid by every
+    test that makes one. Browser tests keep it: daphne, in its own process, checks their
+    passwords with the default list."""
+    if request.node.get_closest_marker("browser") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -44,6 +44,7 @@ def campaigns(clean_stores, rng):
     return before, targets
 
 
+@pytest.mark.long
 def test_five_campaigns_deleted_together_under_one_bar(console, celery_worker, campaigns):
     before, targets = campaigns
     user = deleter(username="bea")

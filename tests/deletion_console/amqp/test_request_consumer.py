@@ -304,6 +304,7 @@ def test_a_tenant_requested_message_deletes_the_tenant_under_its_request_id(brok
     assert dumps.all_stores() == before
 
 
+@pytest.mark.long
 def test_a_request_that_meets_an_unreachable_store_waits_in_the_queue_until_it_can_be_served(broker, consumers, rng):
     target = create_campaign(CampaignSpec(name="Outage"), rng)
     request_id = uuid.uuid4()

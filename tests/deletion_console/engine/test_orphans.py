@@ -145,6 +145,7 @@ def test_the_clean_up_skips_an_owner_that_exists_again_and_deletes_only_what_is_
     assert dumps.all_stores() == before  # "Gone" entirely, "Back" and every neighbour untouched
 
 
+@pytest.mark.long
 def test_many_orphaned_owners_are_counted_in_one_pass_and_cleaned_batch_after_batch(rng):
     seed_neighbours(rng)
     before = dumps.all_stores()

@@ -56,6 +56,7 @@ def deleted_per_entity(job) -> dict:
     return {entity: n for entities in job.counts.values() for entity, n in entities.items() if n}
 
 
+@pytest.mark.long
 def test_a_small_job_queued_behind_a_large_one_finishes_first_on_a_one_process_worker(own_worker, rng):
     own_worker("fair", extra_env=SHORT_CHUNKS, processes=1)
     before, large = seed_with_neighbours(rng, events=15_000)
@@ -74,6 +75,7 @@ def test_a_small_job_queued_behind_a_large_one_finishes_first_on_a_one_process_w
     assert dumps.all_stores() == before
 
 
+@pytest.mark.long
 @pytest.mark.broker
 def test_a_chunk_lost_with_its_killed_worker_is_redelivered_by_the_broker_without_the_watchdog(own_worker, rng):
     # No beat, so no watchdog: only the broker can bring the chunk back (Redis after its
@@ -125,7 +127,7 @@ def test_a_worker_killed_after_its_batch_was_deleted_but_before_it_was_counted_l
     own_worker, rng
 ):
     doomed = own_worker("doomed", extra_env=SHORT_CHUNKS)
-    before, target = seed_with_neighbours(rng, events=15_000)
+    before, target = seed_with_neighbours(rng, events=10_000)
     job = request_deletion("campaign", target.id)
     wait_until(step_underway(job.pk, "mongodb"), what="the mongodb step to be underway")
 
@@ -165,7 +167,7 @@ DEPLOYED_CLOCKS = {
 @pytest.mark.broker
 def test_a_worker_killed_mid_chunk_and_restarted_deletes_again_within_30_seconds(own_worker, rng):
     worker = own_worker("crash", extra_env=DEPLOYED_CLOCKS, beat=True)
-    before, target = seed_with_neighbours(rng, events=30_000)
+    before, target = seed_with_neighbours(rng, events=12_000)
     job = request_deletion("campaign", target.id)
     wait_until(step_underway(job.pk, "mongodb"), what="the mongodb step to be underway")
 

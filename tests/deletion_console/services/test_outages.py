@@ -23,8 +23,9 @@ OUTAGE_WORKER = {
 }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def outage_worker(suite_worker):
+    """One for every outage, as in `make drill`: a worker lives through them all."""
     suite_worker.stop()  # started again by the next test that needs it
     worker = WorkerProcess("outage", extra_env=OUTAGE_WORKER, beat=True).start()
     yield worker

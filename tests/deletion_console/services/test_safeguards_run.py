@@ -14,9 +14,10 @@ from tests.fixtures.worker import WorkerProcess, wait_for_job
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("clean_stores", "transactional_db")]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def worker_with_beat(suite_worker):
-    """The only consumer of the queue, with beat (every 2 s in tests) starting due jobs."""
+    """The only consumer of the queue, with beat (every 2 s in tests) starting due jobs; one
+    for the module, as each test leaves no job unfinished."""
     suite_worker.stop()  # started again by the next test that needs it
     worker = WorkerProcess("safeguards", beat=True).start()
     yield worker

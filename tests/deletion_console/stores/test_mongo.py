@@ -29,6 +29,7 @@ def test_the_bundled_store_refuses_one_delete_past_65535_matches_and_deletes_not
     assert just_past_one_statement.count_documents({"campaign_id": "big"}) == ONE_STATEMENT + 1
 
 
+@pytest.mark.long  # 65,536 exact-key deletes: half a minute on FerretDB
 def test_deleting_past_one_statement_goes_in_slices_within_the_limit_and_spares_the_neighbour(just_past_one_statement):
     events = MongoDocs("campaign_events", "campaign_events", field="campaign_id")
     intents = []
