@@ -14,7 +14,7 @@ TEST_ENV = set -a && eval "$$(STACK_INSTANCE=test scripts/stack.sh env)" && expo
 
 help:
 	@echo "make run            start the console with demo data on http://127.0.0.1:8000/"
-	@echo "make test           run the whole test suite against real local servers"
+	@echo "make test           run the test suite against real local servers (under 15 minutes)"
 	@echo "make test-long      the full-size versions of a few tests (about 4 minutes)"
 	@echo "make stack-up|stack-status|stack-down   the local servers (STACK_INSTANCE=test for the test stack)"
 	@echo "make lint|format|migrations-check|bench|drill"
